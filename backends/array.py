@@ -1,0 +1,297 @@
+"""DeviceArray: an n-d array in a context's memory, with numpy-style views.
+
+An array is a Block of memory plus shape, byte strides and a byte offset, so reshape
+of contiguous data, transpose/dimshuffle and basic slicing are views that copy nothing.
+Kernels receive it as (buffer handle, byte offset).
+"""
+import operator
+
+import numpy as np
+
+from .dtypes import c_name, dtype_info
+from .errors import DeviceError
+from .program import render
+from .registry import get_context
+
+_COPY_GROUP_SIZE = 256
+_COPY_MAX_GROUPS = 1024
+
+
+def _c_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def _context(context):
+    return context if hasattr(context, "allocator") else get_context(context)
+
+
+def _check_dtype(context, dtype):
+    info = dtype_info(dtype)
+    if info.capability == "fp64" and not context.info.fp64:
+        raise TypeError(f"context {context.name!r} ({context.info.model}) has no float64 support "
+                        f"(cl_khr_fp64): {info.dtype} arrays are refused there; use float32 "
+                        "(floatX=float32)")
+    return info.dtype
+
+
+class DeviceArray:
+    """An array on a context. Build one with ``to_device``, ``empty`` or ``zeros``."""
+
+    def __init__(self, context, block, shape, dtype, strides=None, offset=0):
+        self.context = context
+        self.block = block
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.strides = tuple(strides) if strides is not None else _c_strides(self.shape, self.dtype.itemsize)
+        self.offset = int(offset)
+
+    # description --------------------------------------------------------------------
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    itemsize = property(lambda self: self.dtype.itemsize)
+    nbytes = property(lambda self: self.size * self.itemsize)
+    kernel_offset = property(lambda self: np.int64(self.block.offset + self.offset))
+
+    @property
+    def c_contiguous(self):
+        return self.size <= 1 or all(
+            n == 1 or s == c for n, s, c in zip(self.shape, self.strides, _c_strides(self.shape, self.itemsize)))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d DeviceArray")
+        return self.shape[0]
+
+    def __repr__(self):
+        return (f"DeviceArray(shape={self.shape}, dtype={self.dtype}, strides={self.strides}, "
+                f"offset={self.offset}, context={self.context.name!r})")
+
+    def _byte_span(self):
+        """(lowest, highest + itemsize) byte offsets this view touches, relative to the block."""
+        low = high = self.offset
+        for n, s in zip(self.shape, self.strides):
+            reach = (n - 1) * s
+            low, high = (low + reach, high) if s < 0 else (low, high + reach)
+        return low, high + self.itemsize
+
+    # host transfer ------------------------------------------------------------------
+    def get(self):
+        """A numpy copy of the data (waits for the work that writes it)."""
+        if self.size == 0:
+            return np.empty(self.shape, self.dtype)
+        if self.c_contiguous:
+            host = np.empty(self.shape, self.dtype)
+            self.context.download(host, self.block, self.offset).wait()
+            return host
+        low, high = self._byte_span()
+        span = np.empty(high - low, np.uint8)
+        self.context.download(span, self.block, low).wait()
+        view = np.ndarray(self.shape, self.dtype, buffer=span, offset=self.offset - low, strides=self.strides)
+        return np.ascontiguousarray(view)
+
+    def __array__(self, dtype=None, copy=None):
+        host = self.get()
+        return host if dtype is None else host.astype(dtype, copy=False)
+
+    def sync(self):
+        """Wait until every pending write to this array's memory has landed."""
+        if self.block.write_event is not None:
+            self.block.write_event.wait()
+        return self
+
+    # copies -------------------------------------------------------------------------
+    def copy(self):
+        """A C-contiguous copy on the same context."""
+        return self.astype(self.dtype)
+
+    def astype(self, dtype):
+        """A C-contiguous copy converted to ``dtype``, computed on the device."""
+        dtype = _check_dtype(self.context, dtype)
+        out = empty(self.shape, dtype, self.context)
+        if self.size == 0:
+            return out
+        if dtype == self.dtype and self.c_contiguous:
+            self.context.copy(out.block, 0, self.block, self.offset, self.nbytes)
+        elif self.context.api == "cpu":
+            out._host_view()[...] = self._host_view()
+        else:
+            _strided_copy(out, self)
+        return out
+
+    def _host_view(self):
+        """On the cpu context, the numpy view of this array's memory."""
+        return np.ndarray(self.shape, self.dtype, buffer=self.block.handle,
+                          offset=self.block.offset + self.offset, strides=self.strides)
+
+    def transfer(self, context):
+        """This array on ``context`` (a name or a Context): device to device within an
+        API where the driver allows it, through the host otherwise."""
+        target = _context(context)
+        if target is self.context:
+            return self
+        source = self if self.c_contiguous else self.copy()
+        if target.api != "cpu" and target.driver.can_wait_on(self.context.driver):
+            out = empty(self.shape, _check_dtype(target, self.dtype), target)
+            if self.size:
+                target.copy(out.block, 0, source.block, source.offset, self.nbytes, src_context=self.context)
+            return out
+        return to_device(source.get(), target)
+
+    # views --------------------------------------------------------------------------
+    def _view(self, shape, strides, offset):
+        return DeviceArray(self.context, self.block, shape, self.dtype, strides, offset)
+
+    def reshape(self, *shape):
+        """A view when the data is C-contiguous; a contiguous copy first otherwise."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(operator.index(n) for n in shape)
+        unknown = [i for i, n in enumerate(shape) if n == -1]
+        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        if len(unknown) > 1 or any(n < -1 for n in shape) or (
+                unknown and (known == 0 or self.size % known)) or (not unknown and known != self.size):
+            raise ValueError(f"cannot reshape DeviceArray of shape {self.shape} into shape {shape}")
+        if unknown:
+            shape = shape[:unknown[0]] + (self.size // known,) + shape[unknown[0] + 1:]
+        source = self if self.c_contiguous else self.copy()
+        return source._view(shape, _c_strides(shape, self.itemsize), source.offset)
+
+    def transpose(self, *axes):
+        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        axes = axes or tuple(reversed(range(self.ndim)))
+        if sorted(a % self.ndim if self.ndim else a for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+        axes = [a % self.ndim for a in axes]
+        return self._view([self.shape[a] for a in axes], [self.strides[a] for a in axes], self.offset)
+
+    T = property(transpose)
+
+    def dimshuffle(self, *pattern):
+        """Theano's dimshuffle: a permutation of axes with 'x' for new broadcastable axes;
+        axes left out must have length 1."""
+        pattern = tuple(pattern[0]) if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)) else pattern
+        kept = [p for p in pattern if p != "x"]
+        if sorted(kept) != sorted(set(kept)) or any(not 0 <= p < self.ndim for p in kept):
+            raise ValueError(f"dimshuffle pattern {pattern} is invalid for {self.ndim} dimensions")
+        dropped = [a for a in range(self.ndim) if a not in kept and self.shape[a] != 1]
+        if dropped:
+            raise ValueError(f"dimshuffle pattern {pattern} drops axes {dropped} of shape {self.shape}, "
+                             "which are not of length 1")
+        shape = [1 if p == "x" else self.shape[p] for p in pattern]
+        strides = [0 if p == "x" else self.strides[p] for p in pattern]
+        return self._view(shape, strides, self.offset)
+
+    def __getitem__(self, key):
+        """Basic indexing: integers, slices (any step), Ellipsis and None."""
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis for k in key):
+            at = key.index(Ellipsis)
+            fill = self.ndim - sum(k is not None for k in key if k is not Ellipsis)
+            key = key[:at] + (slice(None),) * fill + key[at + 1:]
+        if sum(k is not None for k in key) > self.ndim:
+            raise IndexError(f"too many indices ({len(key)}) for a DeviceArray of shape {self.shape}")
+        shape, strides, offset, axis = [], [], self.offset, 0
+        for k in key + (slice(None),) * (self.ndim - sum(k is not None for k in key)):
+            if k is None:
+                shape.append(1)
+                strides.append(0)
+                continue
+            n, s = self.shape[axis], self.strides[axis]
+            if isinstance(k, slice):
+                start, stop, step = k.indices(n)
+                count = len(range(start, stop, step))
+                offset += start * s if count else 0
+                shape.append(count)
+                strides.append(s * step)
+            else:
+                try:
+                    i = operator.index(k)
+                except TypeError:
+                    raise IndexError(f"DeviceArray supports basic indexing only (int, slice, None, "
+                                     f"Ellipsis), got {type(k).__name__} for axis {axis}") from None
+                if not -n <= i < n:
+                    raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+                offset += (i % n) * s
+            axis += 1
+        return self._view(shape, strides, offset)
+
+    # interop ------------------------------------------------------------------------
+    @property
+    def __cuda_array_interface__(self):
+        if self.context.api != "cuda":
+            raise AttributeError(f"__cuda_array_interface__ exists on CUDA arrays only; this array "
+                                 f"lives on context {self.context.name!r} ({self.context.api})")
+        self.sync()
+        return {
+            "shape": self.shape, "typestr": self.dtype.str, "version": 3,
+            "data": (int(self.block.handle) + int(self.kernel_offset), False),
+            "strides": None if self.c_contiguous else self.strides,
+        }
+
+
+def empty(shape, dtype="float32", context=None):
+    """An uninitialised C-contiguous array on ``context`` (default: the default context)."""
+    context = _context(context)
+    dtype = _check_dtype(context, dtype)
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    if any(int(n) < 0 for n in shape):
+        raise ValueError(f"negative dimension in shape {shape}")
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return DeviceArray(context, context.allocate(nbytes), shape, dtype)
+
+
+def zeros(shape, dtype="float32", context=None):
+    out = empty(shape, dtype, context)
+    if out.nbytes:
+        out.context.fill_zero(out.block, 0, out.nbytes)
+    return out
+
+
+def to_device(array, context=None):
+    """A copy of a numpy array (or anything numpy accepts) on ``context`` (async upload)."""
+    if isinstance(array, DeviceArray):
+        return array.transfer(_context(context))
+    host = np.array(array, order="C")   # a private copy: the caller may change theirs at once
+    out = empty(host.shape, host.dtype, context)
+    if out.nbytes:
+        out.context.upload(out.block, 0, host)
+    return out
+
+
+def strided_copy_source(ndim, src_dtype, dst_dtype):
+    """(kernel name, source) of the kernel that copies an ``ndim``-d strided view of
+    ``src_dtype`` into a C-contiguous array of ``dst_dtype``."""
+    src_dtype, dst_dtype = np.dtype(src_dtype), np.dtype(dst_dtype)
+    value = ("ga_load_half((const GLOBAL_MEM ga_half *)(src + at))" if src_dtype == np.float16
+             else f"*(const GLOBAL_MEM {c_name(src_dtype)} *)(src + at)")
+    if dst_dtype == np.float16:
+        store = f"ga_store_half((float)({value}), dst + i)"
+    elif dst_dtype == np.bool_:
+        store = f"dst[i] = ({value}) != 0"
+    else:
+        store = f"dst[i] = ({c_name(dst_dtype)})({value})"
+    index_lines = "\n".join(
+        f"        at += rest * str{d};" if d == 0 else
+        f"        at += (rest % dim{d}) * str{d}; rest /= dim{d};"
+        for d in range(ndim - 1, -1, -1))
+    name = f"strided_copy_{ndim}d_{src_dtype}_{dst_dtype}"
+    return name, render(
+        "strided_copy.c", name=name, dst_type=c_name(dst_dtype), index_lines=index_lines, store=store,
+        dim_params="".join(f", ga_ssize dim{d}, ga_ssize str{d}" for d in range(ndim)))
+
+
+def _strided_copy(out, src):
+    """``out`` (C-contiguous) = ``src`` converted to out's dtype, by a device kernel."""
+    dims = list(zip(src.shape, src.strides)) or [(1, 0)]
+    if any(s % src.itemsize for _, s in dims):
+        raise DeviceError(f"cannot copy a view whose byte strides {src.strides} are not "
+                          f"multiples of its itemsize {src.itemsize}")
+    name, source = strided_copy_source(len(dims), src.dtype, out.dtype)
+    kernel = src.context.build(source).kernel(name)
+    group = min(_COPY_GROUP_SIZE, kernel.max_group_size)
+    groups = min(_COPY_MAX_GROUPS, -(-src.size // group))
+    args = [np.int64(v) for dim in dims for v in dim]
+    kernel(groups, group, out, src, np.int64(src.size), *args, outputs=[out])
