@@ -100,8 +100,8 @@ class PoolAllocator:
         size = _aligned(nbytes)
         if self.max_alloc_bytes and size > self.max_alloc_bytes:
             raise MemoryError(
-                f"context {self.context_name()!r} cannot allocate {_size(nbytes)}: the device's "
-                f"largest single allocation is {_size(self.max_alloc_bytes)}")
+                f"context {self.context_name()!r} cannot allocate {nbytes} bytes: the device's "
+                f"largest single allocation is {self.max_alloc_bytes} bytes")
         found = self._take_free(size)
         if found is None:
             self._add_chunk(size)
@@ -190,7 +190,8 @@ class PoolAllocator:
                 size = max(request, min(MIN_CHUNK_BYTES, self.max_alloc_bytes or MIN_CHUNK_BYTES))
             cap = self._max_bytes()
             if cap:                       # never round up past the cap
-                size = max(request, min(size, _aligned(cap - self.held) if cap > self.held else 0))
+                room = max(cap - self.held, 0) // ALIGNMENT * ALIGNMENT
+                size = max(request, min(size, room))
             try:
                 if cap and self.held + size > cap:
                     raise MemoryError(f"allocator.max_bytes={cap} would be exceeded")

@@ -162,7 +162,8 @@ class DeviceArray:
     def transpose(self, *axes):
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         axes = axes or tuple(reversed(range(self.ndim)))
-        if sorted(a % self.ndim if self.ndim else a for a in axes) != list(range(self.ndim)):
+        if (any(not -self.ndim <= a < self.ndim for a in axes)
+                or sorted(a % self.ndim for a in axes) != list(range(self.ndim))):
             raise ValueError(f"axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
         axes = [a % self.ndim for a in axes]
         return self._view([self.shape[a] for a in axes], [self.strides[a] for a in axes], self.offset)
@@ -267,8 +268,9 @@ def strided_copy_source(ndim, src_dtype, dst_dtype):
     src_dtype, dst_dtype = np.dtype(src_dtype), np.dtype(dst_dtype)
     value = ("ga_load_half((const GLOBAL_MEM ga_half *)(src + at))" if src_dtype == np.float16
              else f"*(const GLOBAL_MEM {c_name(src_dtype)} *)(src + at)")
-    if dst_dtype == np.float16:
-        store = f"ga_store_half((float)({value}), dst + i)"
+    if dst_dtype == np.float16:   # from double directly: rounding through float would round twice
+        wide = "double" if src_dtype == np.float64 else "float"
+        store = f"ga_store_half(({wide})({value}), dst + i)"
     elif dst_dtype == np.bool_:
         store = f"dst[i] = ({value}) != 0"
     else:

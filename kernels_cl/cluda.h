@@ -7,7 +7,7 @@
 #ifndef CLUDA_H
 #define CLUDA_H
 
-#define CLUDA_HEADER_VERSION 1
+#define CLUDA_HEADER_VERSION 2
 #define DIALECT_OPENCL 1
 
 /* ---- Optional device features, enabled only where the device has them ---- */
@@ -91,6 +91,7 @@ typedef long ga_ssize;
 /* ---- Half-precision storage; vload_half/vstore_half need no cl_khr_fp16 ---- */
 
 #define ga_load_half(p) vload_half(0, (p))
+/* vstore_half_rte takes a float or (with fp64) a double, rounding once either way. */
 #define ga_store_half(v, p) vstore_half_rte((v), 0, (p))
 
 /* ---- Constants: NAN, INFINITY and M_PI_F are built in; M_PI needs fp64 ---- */

@@ -7,7 +7,7 @@
 #ifndef CLUDA_H
 #define CLUDA_H
 
-#define CLUDA_HEADER_VERSION 1
+#define CLUDA_HEADER_VERSION 2
 #define DIALECT_CUDA 1
 
 #include <cuda_fp16.h>
@@ -79,7 +79,10 @@ typedef long long ga_ssize;
 /* ---- Half-precision storage ---- */
 
 #define ga_load_half(p) __half2float(*(p))
-#define ga_store_half(v, p) (*(p) = __float2half_rn(v))
+/* Overloaded like OpenCL's vstore_half_rte: a double is rounded to half once, not
+   through float. */
+DEVICE_FUNC INLINE void ga_store_half(float v, ga_half *p) { *p = __float2half_rn(v); }
+DEVICE_FUNC INLINE void ga_store_half(double v, ga_half *p) { *p = __double2half(v); }
 
 /* ---- Constants: the host math headers usually provide them; these are fallbacks ---- */
 
