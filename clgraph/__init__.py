@@ -2,5 +2,6 @@
 __version__ = "0.1.0"
 
 from clgraph.configdefaults import config  # noqa: E402  (flags are read at import)
+from clgraph import tensor  # noqa: E402
 
-__all__ = ["config", "__version__"]
+__all__ = ["config", "tensor", "__version__"]

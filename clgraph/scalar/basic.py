@@ -1,0 +1,167 @@
+"""The table of scalar operations.
+
+Each row gives an operation's name, its number of inputs, its numpy implementation (the
+reference), its C expression for kernels (``{0}``, ``{1}``... are the inputs; n-ary
+operations join their inputs with ``joiner``), the rule that gives its output dtype,
+and how ``pp`` shows it. Elementwise tensor ops, the kernel renderer and the printer
+all read this table; nothing else lists the operations.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from clgraph.configdefaults import config
+
+_FLOAT_KINDS = "fc"
+
+
+def upcast(*dtypes):
+    """numpy's promotion of ``dtypes`` (bool < ints < floats)."""
+    return np.result_type(*[np.dtype(d) for d in dtypes])
+
+
+def upgrade_to_float(dtype):
+    """Floats stay; bools and integers become floatX (so int / int is floatX)."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind in _FLOAT_KINDS else np.dtype(config.floatX)
+
+
+def _rule_upcast(dtypes):
+    return upcast(*dtypes)
+
+
+def _rule_float(dtypes):
+    return upgrade_to_float(upcast(*dtypes))
+
+
+def _rule_bool(dtypes):
+    return np.dtype(bool)
+
+
+def _rule_switch(dtypes):
+    return upcast(*dtypes[1:])
+
+
+def _rule_second(dtypes):
+    return np.dtype(dtypes[1])
+
+
+def _rule_integer(dtypes):
+    dtype = upcast(*dtypes)
+    if dtype.kind not in "biu":
+        raise TypeError(f"needs integer or boolean inputs, got {', '.join(map(str, dtypes))}")
+    return dtype
+
+
+_RULES = {"upcast": _rule_upcast, "float": _rule_float, "bool": _rule_bool,
+          "switch": _rule_switch, "second": _rule_second, "integer": _rule_integer}
+
+
+def _elementwise_python(function):
+    """A numpy-style wrapper of a Python float function (math.erf has no numpy twin)."""
+    vectorized = np.frompyfunc(function, 1, 1)
+    return lambda x: vectorized(x).astype(np.result_type(x, np.float32))
+
+
+def _int_safe_power(x, y):
+    # numpy refuses negative integer powers of integers; Theano (and C) truncate them.
+    if np.result_type(x, y).kind in "iu" and np.any(np.asarray(y) < 0):
+        return np.trunc(np.power(np.asarray(x, float), y)).astype(np.result_type(x, y))
+    return np.power(x, y)
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarOp:
+    name: str
+    nin: int              # -1: two or more (add, mul)
+    impl: object          # numpy implementation
+    c: str                # C expression over {0}, {1}, ...
+    output: str = "upcast"
+    symbol: str = ""      # infix (or prefix, for one input) symbol in pp
+    precedence: int = 0   # binding strength of the symbol in pp
+    joiner: str = ""      # C operator joining the inputs of an n-ary op
+    display: str = ""     # the name pp shows, when not ``name``
+
+    def output_dtype(self, dtypes):
+        return _RULES[self.output](dtypes)
+
+    def __str__(self):
+        return self.name
+
+
+def _table():
+    rows = [
+        # arithmetic
+        ScalarOp("add", -1, lambda *xs: sum(xs[1:], xs[0]), "", symbol="+", precedence=-1, joiner=" + "),
+        ScalarOp("sub", 2, np.subtract, "({0} - {1})", symbol="-", precedence=-1),
+        ScalarOp("mul", -1, lambda *xs: math.prod(xs[1:], start=xs[0]), "", symbol="*", precedence=0,
+                 joiner=" * "),
+        ScalarOp("true_div", 2, np.true_divide, "((ga_float){0} / {1})", "float", "/", 0),
+        ScalarOp("int_div", 2, np.floor_divide, "floor_div({0}, {1})", symbol="//", precedence=0),
+        ScalarOp("mod", 2, np.mod, "py_mod({0}, {1})", symbol="%", precedence=0),
+        ScalarOp("pow", 2, _int_safe_power, "pow({0}, {1})", symbol="**", precedence=1),
+        ScalarOp("neg", 1, np.negative, "(-{0})", symbol="-", precedence=0),
+        ScalarOp("abs", 1, np.abs, "fabs({0})"),
+        ScalarOp("sgn", 1, np.sign, "(({0} > 0) - ({0} < 0))"),
+        ScalarOp("sqr", 1, np.square, "({0} * {0})"),
+        ScalarOp("inv", 1, np.reciprocal, "(1.0f / {0})", "float"),
+        ScalarOp("minimum", 2, np.minimum, "min({0}, {1})"),
+        ScalarOp("maximum", 2, np.maximum, "max({0}, {1})"),
+        ScalarOp("clip", 3, np.clip, "min(max({0}, {1}), {2})"),
+        ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "switch"),
+        # second(a, b): b broadcast to the shape of a (Theano's fill)
+        ScalarOp("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)),
+                 "{1}", "second", display="fill"),
+        # exponentials, logarithms, roots
+        ScalarOp("sqrt", 1, np.sqrt, "sqrt({0})", "float"),
+        ScalarOp("exp", 1, np.exp, "exp({0})", "float"),
+        ScalarOp("exp2", 1, np.exp2, "exp2({0})", "float"),
+        ScalarOp("expm1", 1, np.expm1, "expm1({0})", "float"),
+        ScalarOp("log", 1, np.log, "log({0})", "float"),
+        ScalarOp("log2", 1, np.log2, "log2({0})", "float"),
+        ScalarOp("log10", 1, np.log10, "log10({0})", "float"),
+        ScalarOp("log1p", 1, np.log1p, "log1p({0})", "float"),
+        ScalarOp("erf", 1, _elementwise_python(math.erf), "erf({0})", "float"),
+        ScalarOp("erfc", 1, _elementwise_python(math.erfc), "erfc({0})", "float"),
+        # trigonometry
+        ScalarOp("cos", 1, np.cos, "cos({0})", "float"),
+        ScalarOp("sin", 1, np.sin, "sin({0})", "float"),
+        ScalarOp("tan", 1, np.tan, "tan({0})", "float"),
+        ScalarOp("arccos", 1, np.arccos, "acos({0})", "float"),
+        ScalarOp("arcsin", 1, np.arcsin, "asin({0})", "float"),
+        ScalarOp("arctan", 1, np.arctan, "atan({0})", "float"),
+        ScalarOp("arctan2", 2, np.arctan2, "atan2({0}, {1})", "float"),
+        ScalarOp("cosh", 1, np.cosh, "cosh({0})", "float"),
+        ScalarOp("sinh", 1, np.sinh, "sinh({0})", "float"),
+        ScalarOp("tanh", 1, np.tanh, "tanh({0})", "float"),
+        ScalarOp("arccosh", 1, np.arccosh, "acosh({0})", "float"),
+        ScalarOp("arcsinh", 1, np.arcsinh, "asinh({0})", "float"),
+        ScalarOp("arctanh", 1, np.arctanh, "atanh({0})", "float"),
+        # rounding: round is half to even, as numpy's
+        ScalarOp("floor", 1, np.floor, "floor({0})", "float"),
+        ScalarOp("ceil", 1, np.ceil, "ceil({0})", "float"),
+        ScalarOp("round_half_to_even", 1, np.rint, "rint({0})", "float"),
+        ScalarOp("trunc", 1, np.trunc, "trunc({0})", "float"),
+        # logic and bits
+        ScalarOp("and_", 2, np.bitwise_and, "({0} & {1})", "integer", "&", -3),
+        ScalarOp("or_", 2, np.bitwise_or, "({0} | {1})", "integer", "|", -5),
+        ScalarOp("xor", 2, np.bitwise_xor, "({0} ^ {1})", "integer", "^", -4),
+        ScalarOp("invert", 1, lambda x: np.logical_not(x) if x.dtype == bool else np.invert(x),
+                 "(~{0})", "integer", "~", 0),
+        # comparisons
+        ScalarOp("gt", 2, np.greater, "({0} > {1})", "bool", ">", -2),
+        ScalarOp("lt", 2, np.less, "({0} < {1})", "bool", "<", -2),
+        ScalarOp("ge", 2, np.greater_equal, "({0} >= {1})", "bool", ">=", -2),
+        ScalarOp("le", 2, np.less_equal, "({0} <= {1})", "bool", "<=", -2),
+        ScalarOp("eq", 2, np.equal, "({0} == {1})", "bool", "==", -2),
+        ScalarOp("neq", 2, np.not_equal, "({0} != {1})", "bool", "!=", -2),
+        ScalarOp("isnan", 1, np.isnan, "isnan({0})", "bool"),
+        ScalarOp("isinf", 1, np.isinf, "isinf({0})", "bool"),
+        # conversion: the output dtype is the Cast op's own
+        ScalarOp("identity", 1, lambda x: x, "{0}"),
+    ]
+    return {row.name: row for row in rows}
+
+
+SCALAR_OPS = _table()

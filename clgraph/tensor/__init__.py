@@ -1,0 +1,13 @@
+"""clgraph.tensor (imported as T): symbolic tensors and every operation on them."""
+from . import basic, join, math, shape_ops, sort, subtensor
+from .basic import *  # noqa: F401,F403
+from .elemwise import DimShuffle, Elemwise
+from .join import *  # noqa: F401,F403
+from .math import *  # noqa: F401,F403
+from .shape_ops import *  # noqa: F401,F403
+from .sort import *  # noqa: F401,F403
+from .subtensor import *  # noqa: F401,F403
+from .type import CONSTRUCTORS, TensorType, tensor
+from .variable import TensorConstant, TensorVariable
+
+globals().update(CONSTRUCTORS)

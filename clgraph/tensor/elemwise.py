@@ -1,0 +1,121 @@
+"""Elementwise ops over the scalar table, and DimShuffle (axis permutation and broadcast).
+
+Elemwise applies one ScalarOp to inputs broadcast against each other: inputs with fewer
+dimensions are padded on the left by a DimShuffle with broadcastable 'x' axes, as
+Theano does, so every input of the node has the output's number of dimensions.
+"""
+import numpy as np
+
+from clgraph.graph.basic import Apply
+from clgraph.graph.op import Op
+from clgraph.scalar import SCALAR_OPS
+
+from .type import TensorType
+
+
+class DimShuffle(Op):
+    """Reorders axes, drops broadcastable ones and inserts new ones ('x').
+
+    ``new_order`` lists input axes and 'x'; input axes left out must have static length 1.
+    The output is a view of the input, hence Theano's name InplaceDimShuffle.
+    """
+
+    __props__ = ("input_ndim", "new_order")
+
+    def __init__(self, input_ndim, new_order):
+        self.input_ndim = input_ndim
+        self.new_order = tuple(new_order)
+        kept = [a for a in self.new_order if a != "x"]
+        if any(not isinstance(a, (int, np.integer)) or not 0 <= a < input_ndim for a in kept) \
+                or len(set(kept)) != len(kept):
+            raise ValueError(f"DimShuffle pattern {self.new_order} is not valid for {input_ndim} "
+                             "dimensions: use each axis at most once, and 'x' for new axes")
+        self.dropped = tuple(a for a in range(input_ndim) if a not in kept)
+
+    def make_node(self, x):
+        from .basic import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        if x.ndim != self.input_ndim:
+            raise TypeError(f"{self} expects {self.input_ndim} dimensions, got {x} with {x.ndim}")
+        not_one = [a for a in self.dropped if x.type.shape[a] != 1]
+        if not_one:
+            raise ValueError(f"{self} drops axes {not_one} of {x}, whose static shape {x.type.shape} "
+                             "does not make them length 1")
+        shape = tuple(1 if a == "x" else x.type.shape[a] for a in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, shape)()])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        kept = [a for a in self.new_order if a != "x"]
+        view = np.transpose(x.reshape([n for a, n in enumerate(x.shape) if a not in self.dropped]),
+                            np.argsort(np.argsort(kept)))
+        return [view.reshape([1 if a == "x" else x.shape[a] for a in self.new_order])]
+
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(1 if a == "x" else shape[a] for a in self.new_order)]
+
+    def __str__(self):
+        return f"InplaceDimShuffle{{{','.join(map(str, self.new_order))}}}"
+
+
+def _broadcast_shape(op, inputs):
+    """The static output shape; ValueError when two static lengths (not 1) disagree."""
+    shape = []
+    for axis, lengths in enumerate(zip(*(v.type.shape for v in inputs))):
+        known = {n for n in lengths if n is not None and n != 1}
+        if len(known) > 1:
+            shapes = ", ".join(str(v.type.shape) for v in inputs)
+            raise ValueError(f"{op} cannot broadcast inputs of static shapes {shapes}: axis {axis} "
+                             f"has lengths {sorted(known)}")
+        if known:
+            shape.append(known.pop())
+        elif all(n == 1 for n in lengths):
+            shape.append(1)
+        else:
+            shape.append(None)
+    return tuple(shape)
+
+
+class Elemwise(Op):
+    """One scalar op applied elementwise with numpy broadcasting."""
+
+    __props__ = ("scalar_op", "output_dtype")
+
+    def __init__(self, scalar_op, output_dtype=None):
+        self.scalar_op = SCALAR_OPS[scalar_op] if isinstance(scalar_op, str) else scalar_op
+        self.output_dtype = output_dtype   # fixed by Cast; else the scalar op's rule
+
+    def make_node(self, *inputs):
+        from .basic import as_tensor_variables_weak
+
+        nin = self.scalar_op.nin
+        if (nin == -1 and len(inputs) < 2) or (nin != -1 and len(inputs) != nin):
+            expected = "at least 2" if nin == -1 else nin
+            raise TypeError(f"{self} takes {expected} inputs, got {len(inputs)}")
+        inputs = as_tensor_variables_weak(inputs)
+        ndim = max(v.ndim for v in inputs)
+        inputs = [v if v.ndim == ndim else DimShuffle(v.ndim, ["x"] * (ndim - v.ndim) + list(range(v.ndim)))(v)
+                  for v in inputs]
+        try:
+            dtype = self.output_dtype or self.scalar_op.output_dtype([v.dtype for v in inputs])
+        except TypeError as exc:
+            raise TypeError(f"{self}: {exc}") from None
+        return Apply(self, inputs, [TensorType(dtype, _broadcast_shape(self, inputs))()])
+
+    def perform(self, node, inputs):
+        out_dtype = node.outputs[0].dtype
+        with np.errstate(all="ignore"):   # inf and nan are results, as in C
+            result = self.scalar_op.impl(*inputs)
+        return [np.asarray(result, dtype=out_dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        from .basic import maximum_of_lengths
+
+        return [tuple(maximum_of_lengths(lengths) for lengths in zip(*input_shapes))]
+
+    def __str__(self):
+        if self.output_dtype is not None and self.scalar_op.name == "identity":
+            return f"Elemwise{{Cast{{{self.output_dtype}}}}}"
+        return f"Elemwise{{{self.scalar_op.name},no_inplace}}"
