@@ -2,6 +2,7 @@
 __version__ = "0.1.0"
 
 from clgraph.configdefaults import config  # noqa: E402  (flags are read at import)
-from clgraph import tensor  # noqa: E402
+from clgraph import graph, printing, tensor  # noqa: E402
+from clgraph.printing import pp  # noqa: E402
 
-__all__ = ["config", "tensor", "__version__"]
+__all__ = ["config", "graph", "pp", "printing", "tensor", "__version__"]

@@ -53,4 +53,10 @@ def run_node(node, args):
         raise error.with_traceback(exc.__traceback__) from exc
     if len(results) != len(node.outputs):
         raise RuntimeError(f"{node.op} produced {len(results)} outputs, {len(node.outputs)} expected")
+    for output, result in zip(node.outputs, results):   # an op's result must fit its type
+        try:
+            output.type.filter(result, strict=True)
+        except TypeError as exc:
+            raise RuntimeError(f"{node.op} produced a value that does not fit its output "
+                               f"{output}: {exc}") from None
     return results

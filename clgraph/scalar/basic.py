@@ -47,6 +47,13 @@ def _rule_second(dtypes):
     return np.dtype(dtypes[1])
 
 
+def _rule_numeric(dtypes):
+    dtype = upcast(*dtypes)
+    if dtype.kind == "b":
+        raise TypeError("needs numeric inputs, got booleans (use invert or xor for logic)")
+    return dtype
+
+
 def _rule_integer(dtypes):
     dtype = upcast(*dtypes)
     if dtype.kind not in "biu":
@@ -55,13 +62,14 @@ def _rule_integer(dtypes):
 
 
 _RULES = {"upcast": _rule_upcast, "float": _rule_float, "bool": _rule_bool,
-          "switch": _rule_switch, "second": _rule_second, "integer": _rule_integer}
+          "switch": _rule_switch, "second": _rule_second, "integer": _rule_integer,
+          "numeric": _rule_numeric}
 
 
 def _elementwise_python(function):
     """A numpy-style wrapper of a Python float function (math.erf has no numpy twin)."""
     vectorized = np.frompyfunc(function, 1, 1)
-    return lambda x: vectorized(x).astype(np.result_type(x, np.float32))
+    return lambda x: np.asarray(vectorized(x)).astype(np.result_type(x, np.float32))
 
 
 def _int_safe_power(x, y):
@@ -94,24 +102,24 @@ def _table():
     rows = [
         # arithmetic
         ScalarOp("add", -1, lambda *xs: sum(xs[1:], xs[0]), "", symbol="+", precedence=-1, joiner=" + "),
-        ScalarOp("sub", 2, np.subtract, "({0} - {1})", symbol="-", precedence=-1),
+        ScalarOp("sub", 2, np.subtract, "({0} - {1})", "numeric", "-", -1),
         ScalarOp("mul", -1, lambda *xs: math.prod(xs[1:], start=xs[0]), "", symbol="*", precedence=0,
                  joiner=" * "),
         ScalarOp("true_div", 2, np.true_divide, "((ga_float){0} / {1})", "float", "/", 0),
         ScalarOp("int_div", 2, np.floor_divide, "floor_div({0}, {1})", symbol="//", precedence=0),
         ScalarOp("mod", 2, np.mod, "py_mod({0}, {1})", symbol="%", precedence=0),
         ScalarOp("pow", 2, _int_safe_power, "pow({0}, {1})", symbol="**", precedence=1),
-        ScalarOp("neg", 1, np.negative, "(-{0})", symbol="-", precedence=0),
+        ScalarOp("neg", 1, np.negative, "(-{0})", "numeric", "-", 0),
         ScalarOp("abs", 1, np.abs, "fabs({0})"),
         ScalarOp("sgn", 1, np.sign, "(({0} > 0) - ({0} < 0))"),
         ScalarOp("sqr", 1, np.square, "({0} * {0})"),
-        ScalarOp("inv", 1, np.reciprocal, "(1.0f / {0})", "float"),
+        ScalarOp("inv", 1, lambda x: np.true_divide(1, x), "(1.0f / {0})", "float"),
         ScalarOp("minimum", 2, np.minimum, "min({0}, {1})"),
         ScalarOp("maximum", 2, np.maximum, "max({0}, {1})"),
         ScalarOp("clip", 3, np.clip, "min(max({0}, {1}), {2})"),
         ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "switch"),
         # second(a, b): b broadcast to the shape of a (Theano's fill)
-        ScalarOp("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)),
+        ScalarOp("second", 2, lambda a, b: np.array(np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape))),
                  "{1}", "second", display="fill"),
         # exponentials, logarithms, roots
         ScalarOp("sqrt", 1, np.sqrt, "sqrt({0})", "float"),

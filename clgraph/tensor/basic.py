@@ -41,9 +41,9 @@ def _weak_dtype(value, base):
         return np.dtype(bool) if base is None else base
     if type(value) is int:
         own = _smallest_int(value)
-        if base is None or base.kind == "b":
-            return own
-        if base.kind == "f" or (base.kind in "iu" and np.can_cast(own, base) or _fits(value, base)):
+        if base is None or base.kind == "b" or upcast(base, own) == base:
+            return own   # a small int constant, as Theano prints it; the result keeps base
+        if base.kind == "f" or _fits(value, base):
             return base
         return upcast(base, own)
     if base is None or base.kind in "biu":
@@ -159,10 +159,11 @@ globals().update({alias: ELEMENTWISE[name] for alias, name in ALIASES.items()})
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """numpy.isclose: |a - b| <= atol + rtol * |b|, infinities equal to themselves."""
+    """numpy.isclose: |a - b| <= atol + rtol * |b| for finite b; infinities close only
+    to themselves."""
     a, b = as_tensor_variables_weak([a, b])
-    close = ELEMENTWISE["or_"](ELEMENTWISE["eq"](a, b),
-                               ELEMENTWISE["le"](abs_(a - b), atol + rtol * abs_(b)))
+    within = ELEMENTWISE["le"](abs_(a - b), atol + rtol * abs_(b)) & ~ELEMENTWISE["isinf"](b)
+    close = ELEMENTWISE["or_"](ELEMENTWISE["eq"](a, b), within)
     if equal_nan:
         close = close | (ELEMENTWISE["isnan"](a) & ELEMENTWISE["isnan"](b))
     return close

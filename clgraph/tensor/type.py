@@ -66,7 +66,8 @@ class TensorType(Type):
             converted = value
         elif isinstance(value, (np.ndarray, np.generic)) and str(value.dtype) != self.dtype:
             if allow_downcast or np.can_cast(value.dtype, self.dtype, "safe"):
-                converted = np.asarray(value, dtype=self.dtype)
+                with np.errstate(all="ignore"):
+                    converted = np.asarray(value, dtype=self.dtype)
             else:
                 raise TypeError(f"{self} cannot store a value of dtype {value.dtype} without risking "
                                 f"loss of precision. " + DOWNCAST_HELP.format(dtype=self.dtype))
@@ -85,7 +86,10 @@ class TensorType(Type):
         original = np.asarray(value)
         if original.dtype == object:
             raise TypeError(f"{self} cannot store {type(value).__name__} data {value!r}")
-        converted = np.asarray(original, dtype=self.dtype)
+        with np.errstate(all="ignore"):   # a value that does not fit is refused below
+            converted = np.asarray(original, dtype=self.dtype)
+        if allow_downcast is None and original.dtype == np.float64 and self.dtype == config.floatX:
+            allow_downcast = True   # Python float literals are weak: they take floatX
         if not allow_downcast and original.dtype != converted.dtype:
             same = np.array_equal(converted, original, equal_nan=converted.dtype.kind == "f")
             if not same:

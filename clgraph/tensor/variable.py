@@ -93,9 +93,10 @@ class _TensorOperators:
         return _T().sum(self, axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
     def prod(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
         return _T().prod(self, axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
-    def mean(self, axis=None, keepdims=False): return _T().mean(self, axis, keepdims=keepdims)
-    def var(self, axis=None, keepdims=False): return _T().var(self, axis, keepdims=keepdims)
-    def std(self, axis=None, keepdims=False): return _T().std(self, axis, keepdims=keepdims)
+    def mean(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+        return _T().mean(self, axis, dtype=dtype, keepdims=keepdims, acc_dtype=acc_dtype)
+    def var(self, axis=None, ddof=0, keepdims=False): return _T().var(self, axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _T().std(self, axis, ddof=ddof, keepdims=keepdims)
     def max(self, axis=None, keepdims=False): return _T().max(self, axis, keepdims=keepdims)
     def min(self, axis=None, keepdims=False): return _T().min(self, axis, keepdims=keepdims)
     def argmax(self, axis=None, keepdims=False): return _T().argmax(self, axis, keepdims=keepdims)
