@@ -550,23 +550,6 @@ def test_filter_python_float_into_a_floatx_scalar():
 # -- eval ----------------------------------------------------------------------------------
 
 @float32
-def test_seed_eval_of_float64_data_in_a_float32_matrix():
-    x = T.matrix()
-    y = T.matrix()
-    with pytest.raises(TypeError) as caught:
-        (x + y).eval({x: np.ones((2, 2)), y: np.zeros((2, 2))})
-    message = str(caught.value)
-    assert "index 0 (0-based)" in message
-    assert ("TensorType(float32, matrix) cannot store a value of dtype float64 without risking loss "
-            "of precision") in message
-    assert "1) explicitly cast your data to float32" in message
-    assert '2) set "allow_input_downcast=True"' in message
-    result = (x + y).eval({x: np.ones((2, 2), "float32"), y: np.diag((2, 3)).astype("float32")})
-    assert result.dtype == np.float32
-    np.testing.assert_array_equal(result, [[3, 1], [1, 4]])
-
-
-@float32
 def test_eval_error_names_the_index_of_the_bad_input():
     x, y = T.matrices("x", "y")
     with pytest.raises(TypeError) as caught:

@@ -7,6 +7,7 @@ from clgraph import config
 from clgraph.tensor.join import Join, MakeVector, Split
 from clgraph.tensor.shape_ops import AxisError
 from clgraph.tensor.sort import ArgSortOp, SortOp
+from tensor_checks import check, var_like
 
 DTYPES = ["float32", "float64", "int32", "int64"]
 
@@ -14,19 +15,6 @@ DTYPES = ["float32", "float64", "int32", "int64"]
 def data(shape, dtype, seed=0):
     values = np.random.default_rng(seed).integers(-20, 20, size=shape)
     return values.astype(dtype)
-
-
-def check(result, expected, dtype=None):
-    expected = np.asarray(expected)
-    assert isinstance(result, np.ndarray)
-    assert result.dtype == np.dtype(dtype or expected.dtype), (result.dtype, dtype or expected.dtype)
-    assert result.shape == expected.shape, (result.shape, expected.shape)
-    np.testing.assert_array_equal(result, expected)
-
-
-def var_like(value, static=False):
-    value = np.asarray(value)
-    return T.tensor(str(value.dtype), value.shape if static else (None,) * value.ndim)
 
 
 # ------------------------------------------------------------------ seed examples

@@ -6,6 +6,7 @@ import clgraph.tensor as T
 from clgraph import config
 from clgraph.tensor.shape_ops import (Alloc, ARange, AxisError, Flatten, Rebroadcast, Reshape,
                                       Shape_i, SpecifyShape, get_vector_constant_values)
+from tensor_checks import check, var_like
 
 DTYPES = ["float32", "float64", "int32", "int64"]
 
@@ -14,20 +15,6 @@ def data(shape, dtype):
     """Distinct values of ``dtype`` (negative ones included)."""
     size = int(np.prod(shape))
     return (np.arange(size) - size // 3).reshape(shape).astype(dtype)
-
-
-def check(result, expected, dtype=None):
-    expected = np.asarray(expected)
-    assert isinstance(result, np.ndarray)
-    assert result.dtype == np.dtype(dtype or expected.dtype), (result.dtype, dtype or expected.dtype)
-    assert result.shape == expected.shape, (result.shape, expected.shape)
-    np.testing.assert_array_equal(result, expected)
-
-
-def var_like(value, static=False):
-    value = np.asarray(value)
-    shape = value.shape if static else (None,) * value.ndim
-    return T.tensor(str(value.dtype), shape)
 
 
 # ------------------------------------------------------------------ seed examples

@@ -137,11 +137,11 @@ class _IndexingOp(Op):
         return get_idx_list([int(v) if np.ndim(v) == 0 else v for v in values], self.idx_list)
 
 
-class Subtensor(_IndexingOp):
-    """Basic indexing ``x[key]``: integers and slices (a numpy view of ``x``)."""
+class _GetItem(_IndexingOp):
+    """``x[key]``: the part of the key known when building is ``idx_list``; the symbolic
+    scalars and index arrays are inputs after ``x``."""
 
     __props__ = ("idx_list",)
-    view_map = {0: [0]}
 
     def __init__(self, idx_list):
         self._init_idx_list(idx_list)
@@ -154,6 +154,12 @@ class Subtensor(_IndexingOp):
     def perform(self, node, inputs):
         x, *values = inputs
         return [np.asarray(x[self._key(values)])]
+
+
+class Subtensor(_GetItem):
+    """Basic indexing ``x[key]``: integers and slices (a numpy view of ``x``)."""
+
+    view_map = {0: [0]}
 
     def infer_shape(self, node, input_shapes):
         key = get_idx_list(node.inputs[1:], self.idx_list)
@@ -168,24 +174,11 @@ class Subtensor(_IndexingOp):
         return f"Subtensor{{{_format_key(self.idx_list)}}}"
 
 
-class AdvancedSubtensor(_IndexingOp):
+class AdvancedSubtensor(_GetItem):
     """Advanced indexing ``x[key]`` with integer or boolean index arrays, as numpy
     (the result is a copy)."""
 
-    __props__ = ("idx_list",)
     advanced = True
-
-    def __init__(self, idx_list):
-        self._init_idx_list(idx_list)
-
-    def make_node(self, x, *inputs):
-        x = as_tensor_variable(x)
-        inputs, shape = self._index_inputs(x, inputs)
-        return Apply(self, [x, *inputs], [TensorType(x.dtype, shape)()])
-
-    def perform(self, node, inputs):
-        x, *values = inputs
-        return [np.asarray(x[self._key(values)])]
 
     def __str__(self):
         return "AdvancedSubtensor"
