@@ -27,6 +27,9 @@ def evaluate(outputs, givens):
             raise ValueError(f"eval was given a value for {var}, which the graph of "
                              f"{', '.join(map(str, outputs))} does not use")
     values = {id(var): check_input(i, var, value) for i, (var, value) in enumerate(given)}
+    for var in needed:   # shared variables not given a value use their own
+        if id(var) not in values and hasattr(var, "get_value"):
+            values[id(var)] = var.get_value(borrow=True)
     missing = [v for v in needed if id(v) not in values]
     if missing:
         raise ValueError(f"missing input values for {', '.join(map(str, missing))}: pass them to eval "

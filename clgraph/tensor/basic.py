@@ -16,7 +16,7 @@ from clgraph.scalar import SCALAR_OPS, upcast
 
 from .elemwise import Elemwise
 from .type import TensorType
-from .variable import TensorConstant, TensorVariable
+from .variable import TensorConstant
 
 _INT_WIDTHS = [np.dtype(d) for d in ("int8", "int16", "int32", "int64")]
 
@@ -79,12 +79,12 @@ def constant(x, name=None, ndim=None, dtype=None):
 def as_tensor_variable(x, name=None, ndim=None):
     """``x`` as a tensor variable: variables pass through, data becomes a constant, a
     list holding variables is stacked."""
-    if isinstance(x, TensorVariable | TensorConstant):
+    if isinstance(x, Variable):
+        if not isinstance(x.type, TensorType):
+            raise TypeError(f"{x} of type {x.type} is not a tensor")
         if ndim is not None and x.ndim != ndim:
             raise TypeError(f"{x} has {x.ndim} dimensions, {ndim} expected")
         return x
-    if isinstance(x, Variable):
-        raise TypeError(f"{x} of type {x.type} is not a tensor")
     if isinstance(x, Apply):
         return as_tensor_variable(x.out, name, ndim)
     if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) for v in _flatten(x)):

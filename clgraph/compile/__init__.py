@@ -1,0 +1,1 @@
+"""clgraph.compile: function, shared variables, modes and the VM."""

@@ -1,0 +1,219 @@
+"""``clgraph.function``: compile a graph from inputs to outputs into a callable.
+
+Building: inputs become In, outputs Out; ``givens`` replace variables (shared ones
+included) in the outputs and updates; shared variables the graph uses become implicit
+inputs; the graph is copied into a FunctionGraph, rewritten by the mode, and handed to
+the VM. Calling: arguments are matched by position and name, defaults filled, each
+checked against its type; outputs are computed, then every update is applied at once,
+so a failed call changes no shared variable.
+"""
+import warnings
+
+import numpy as np
+
+from clgraph.configdefaults import config
+from clgraph.graph.basic import Constant, Variable, clone_replace, graph_inputs
+from clgraph.graph.evaluate import check_input
+from clgraph.graph.fg import FunctionGraph
+
+from .io import In, Out
+from .mode import get_mode
+from .sharedvalue import SharedVariable
+from .vm import VM
+
+
+class UnusedInputError(ValueError):
+    """An explicit input that no output or update depends on."""
+
+
+def _as_list(items):
+    if items is None:
+        return []
+    return list(items) if isinstance(items, (list, tuple)) else [items]
+
+
+def _pairs(mapping, what):
+    if mapping is None:
+        return []
+    pairs = list(mapping.items()) if isinstance(mapping, dict) else list(mapping)
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"{what} must be a dict or a list of (variable, expression) pairs, got {pair!r}")
+    return [tuple(pair) for pair in pairs]
+
+
+def _as_expression(value, like, what):
+    """``value`` (a variable or data) as a variable of ``like``'s type."""
+    from clgraph.tensor.basic import as_tensor_variable, cast
+
+    if not isinstance(value, Variable):
+        value = as_tensor_variable(np.asarray(value, dtype=like.type.dtype) if
+                                   np.asarray(value).dtype.kind in "biuf" else value)
+    if value.type == like.type:
+        return value
+    compatible = (getattr(value.type, "ndim", None) == like.type.ndim and
+                  all(a is None or b is None or a == b for a, b in zip(value.type.shape, like.type.shape)))
+    if compatible and value.type.dtype == like.type.dtype:
+        return value
+    if compatible and isinstance(value, Constant) and np.can_cast(value.type.dtype, like.type.dtype, "same_kind"):
+        return cast(value, like.type.dtype)
+    raise TypeError(f"{what}: {like} has type {like.type}, but the expression {value} has type "
+                    f"{value.type}; they must match (cast the expression with T.cast, or use "
+                    "T.unbroadcast/T.specify_shape for a difference in static shape)")
+
+
+class FunctionMaker:
+    """Everything decided when a function is built: its inputs, graph and VM."""
+
+    def __init__(self, inputs, outputs, updates, givens, mode, on_unused_input, no_default_updates,
+                 allow_input_downcast):
+        self.inputs = inputs
+        self.outputs = outputs
+        self.mode = get_mode(mode)
+        explicit = [i.variable for i in inputs]
+        for index, variable in enumerate(explicit):
+            if isinstance(variable, SharedVariable):
+                raise TypeError(f"input {index} ({variable}) is a shared variable; shared variables "
+                                "are implicit inputs: use givens to replace one")
+            if isinstance(variable, Constant):
+                raise TypeError(f"input {index} ({variable}) is a constant and cannot be an input")
+        if len({id(v) for v in explicit}) != len(explicit):
+            raise ValueError("a variable appears twice among the inputs")
+
+        replacements = {old: _as_expression(new, old, "givens") for old, new in _pairs(givens, "givens")}
+        update_pairs = []
+        for shared, expression in _pairs(updates, "updates"):
+            if not isinstance(shared, SharedVariable):
+                raise TypeError(f"updates: {shared} is not a shared variable; only shared variables "
+                                "can be updated")
+            update_pairs.append((shared, _as_expression(expression, shared, "updates")))
+        if len({id(s) for s, _ in update_pairs}) != len(update_pairs):
+            raise ValueError("a shared variable is updated twice in updates")
+        results = [o.variable for o in outputs] + [e for _, e in update_pairs]
+        results = clone_replace(results, replacements) if replacements else results
+        defaults = self._default_updates(results, update_pairs, no_default_updates, replacements)
+        update_pairs += defaults
+        results += [e for _, e in defaults]
+        self.updates = update_pairs
+
+        used = {id(v) for v in graph_inputs(results)}
+        unused = [v for v in explicit if id(v) not in used]
+        if unused:
+            self._unused(unused, on_unused_input or config.on_unused_input)
+        self.shared = [v for v in graph_inputs(results)
+                       if isinstance(v, SharedVariable) and id(v) not in {id(e) for e in explicit}]
+        for shared, _ in update_pairs:
+            if all(shared is not s for s in self.shared):
+                self.shared.append(shared)   # updated without being read
+        self.fgraph = FunctionGraph(explicit + self.shared, results)
+        self.mode.optimize(self.fgraph)
+        self.vm = VM(self.fgraph.toposort(), self.fgraph.inputs, self.fgraph.outputs,
+                     allow_gc=config.allow_gc and self.mode.linker != "vm_nogc")
+        self.allow_input_downcast = allow_input_downcast
+
+    @staticmethod
+    def _default_updates(results, update_pairs, no_default_updates, replacements):
+        """Shared variables with a ``default_update`` (random states) get it applied."""
+        if no_default_updates is True:
+            return []
+        skip = {id(s) for s, _ in update_pairs} | {id(v) for v in _as_list(no_default_updates)}
+        return [(v, clone_replace([v.default_update], replacements)[0]) for v in graph_inputs(results)
+                if isinstance(v, SharedVariable) and v.default_update is not None and id(v) not in skip]
+
+    @staticmethod
+    def _unused(unused, policy):
+        names = ", ".join(str(v) for v in unused)
+        message = (f"the function's outputs and updates do not depend on input {names}; to accept "
+                   "it, pass on_unused_input='warn' or 'ignore' to function()")
+        if policy == "raise":
+            raise UnusedInputError(message)
+        if policy == "warn":
+            warnings.warn(message, stacklevel=4)
+
+
+class Function:
+    """A compiled function; call it with the inputs' values, by position or name."""
+
+    def __init__(self, maker, name, single_output):
+        self.maker = maker
+        self.name = name
+        self._single = single_output
+        self._names = {i.name: index for index, i in enumerate(maker.inputs) if i.name is not None}
+        self._defaults = [i.value if i.has_default else _MISSING for i in maker.inputs]
+
+    def __call__(self, *args, **kwargs):
+        maker = self.maker
+        if len(args) > len(maker.inputs):
+            raise TypeError(f"{self._label()} takes {len(maker.inputs)} inputs, got {len(args)}")
+        values = list(self._defaults)
+        values[:len(args)] = args
+        for key, value in kwargs.items():
+            index = self._names.get(key)
+            if index is None:
+                raise TypeError(f"{self._label()} got an unknown keyword argument {key!r}; its named "
+                                f"inputs are {', '.join(map(repr, self._names)) or 'none'}")
+            if index < len(args):
+                raise TypeError(f"{self._label()} got input {key!r} both by position and by name")
+            values[index] = value
+        missing = [maker.inputs[i].variable for i, v in enumerate(values) if v is _MISSING]
+        if missing:
+            raise TypeError(f"{self._label()} is missing a value for input "
+                            f"{', '.join(map(str, missing))}")
+        checked = [self._check(index, value) for index, value in enumerate(values)]
+        shared_values = [s.get_value(borrow=True) for s in maker.shared]
+        results = maker.vm(checked + shared_values)
+        n_out = len(maker.outputs)
+        for (shared, _), value in zip(maker.updates, results[n_out:]):
+            shared.set_value(value, borrow=True)
+        outputs = [self._returned(out, value, checked) for out, value in zip(maker.outputs, results[:n_out])]
+        return outputs[0] if self._single else outputs
+
+    def _check(self, index, value):
+        spec = self.maker.inputs[index]
+        if spec.strict:
+            return spec.variable.type.filter(value, strict=True)
+        downcast = spec.allow_downcast if spec.allow_downcast is not None else self.maker.allow_input_downcast
+        try:
+            return check_input(index, spec.variable, value, downcast)
+        except TypeError as exc:
+            raise TypeError(str(exc).replace("clgraph function", self._label(), 1)) from None
+
+    @staticmethod
+    def _returned(out, value, inputs):
+        """Outputs are the caller's to keep unless borrowed: copy views of inputs or state."""
+        if out.borrow or not isinstance(value, np.ndarray):
+            return value
+        if value.base is not None or any(value is i for i in inputs):
+            return value.copy()
+        return value
+
+    def _label(self):
+        return f'clgraph function "{self.name}"' if self.name else "clgraph function"
+
+    def __repr__(self):
+        return f"<Function {self.name or ''} {self.maker.fgraph}>"
+
+
+_MISSING = object()
+
+
+def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None, mode=None,
+             profile=None, name=None, on_unused_input=None, no_default_updates=False):
+    """Compile ``outputs`` as a function of ``inputs`` (variables or In).
+
+    ``outputs``: a variable or Out (the call returns one value), a list (a list), or
+    None (nothing; for updates). ``updates``: shared variable -> new value, applied after
+    all outputs are computed. ``givens``: variable -> replacement in the whole graph.
+    """
+    inputs = [i if isinstance(i, In) else In(i) for i in _as_list(inputs)]
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    outputs = [o if isinstance(o, Out) else Out(_as_output(o)) for o in _as_list(outputs)]
+    maker = FunctionMaker(inputs, outputs, updates, givens, mode, on_unused_input, no_default_updates,
+                          allow_input_downcast)
+    return Function(maker, name, single)
+
+
+def _as_output(value):
+    from clgraph.tensor.basic import as_tensor_variable
+
+    return value if isinstance(value, Variable) else as_tensor_variable(value)
