@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from clgraph.backends import get_context
 from clgraph.configdefaults import config
 from clgraph.graph.basic import Constant, Variable, clone_replace, graph_inputs
 from clgraph.graph.evaluate import check_input
@@ -18,6 +19,7 @@ from clgraph.graph.fg import FunctionGraph
 
 from .io import In, Out
 from .mode import get_mode
+from .placement import _location, place
 from .sharedvalue import SharedVariable
 from .vm import VM
 
@@ -107,6 +109,12 @@ class FunctionMaker:
                 self.shared.append(shared)   # updated without being read
         self.fgraph = FunctionGraph(explicit + self.shared, results)
         self.mode.optimize(self.fgraph)
+        self.on_devices = self.mode.linker != "py"
+        if self.on_devices:
+            self.fgraph = place(self.fgraph, ["cpu"] * len(explicit) + [s.context_name for s in self.shared],
+                  [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
+                  get_context().name)
+        self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
         self.vm = VM(self.fgraph.toposort(), self.fgraph.inputs, self.fgraph.outputs,
                      allow_gc=config.allow_gc and self.mode.linker != "vm_nogc")
         self.allow_input_downcast = allow_input_downcast
@@ -160,41 +168,46 @@ class Function:
             raise TypeError(f"{self._label()} is missing a value for input "
                             f"{', '.join(map(str, missing))}")
         checked = [self._check(index, value) for index, value in enumerate(values)]
-        shared_values = [s.get_value(borrow=True) for s in maker.shared]
-        results = maker.vm(checked + shared_values)
+        stored = [s.get_value(borrow=True, return_internal_type=maker.on_devices) for s in maker.shared]
+        inputs = checked + stored
+        results = maker.vm(inputs)
         n_out = len(maker.outputs)
-        for (shared, _), value in zip(maker.updates, results[n_out:]):
-            shared.set_value(value, borrow=True)
-        outputs = [self._returned(out, value, checked) for out, value in zip(maker.outputs, results[:n_out])]
+        inputs += maker.constants   # results must not alias these either
+        prepared = [shared.prepare_value(_unaliased(value, inputs), borrow=True)
+                    for (shared, _), value in zip(maker.updates, results[n_out:])]
+        for (shared, _), value in zip(maker.updates, prepared):   # all or none
+            shared._value = value
+        outputs = [value if out.borrow else _unaliased(value, inputs)
+                   for out, value in zip(maker.outputs, results[:n_out])]
         return outputs[0] if self._single else outputs
 
     def _check(self, index, value):
         spec = self.maker.inputs[index]
-        if spec.strict:
-            return spec.variable.type.filter(value, strict=True)
         downcast = spec.allow_downcast if spec.allow_downcast is not None else self.maker.allow_input_downcast
         try:
-            return check_input(index, spec.variable, value, downcast)
+            return check_input(index, spec.variable, value, downcast, spec.strict)
         except TypeError as exc:
             raise TypeError(str(exc).replace("clgraph function", self._label(), 1)) from None
 
-    @staticmethod
-    def _returned(out, value, inputs):
-        """Outputs are the caller's to keep unless borrowed: copy views of inputs or state."""
-        if out.borrow or not isinstance(value, np.ndarray):
-            return value
-        if value.base is not None or any(value is i for i in inputs):
-            return value.copy()
-        return value
-
     def _label(self):
-        return f'clgraph function "{self.name}"' if self.name else "clgraph function"
+        return f'clgraph function with name "{self.name}"' if self.name else "clgraph function"
 
     def __repr__(self):
         return f"<Function {self.name or ''} {self.maker.fgraph}>"
 
 
 _MISSING = object()
+
+
+def _unaliased(value, inputs):
+    """``value``, copied if it may share memory with an input or a shared variable's
+    storage (a view, or the same array): results must be the caller's own."""
+    if isinstance(value, np.ndarray):
+        return value.copy() if value.base is not None or any(value is i for i in inputs) else value
+    block = getattr(value, "block", None)
+    if block is not None and any(getattr(i, "block", None) is block for i in inputs):
+        return value.copy()
+    return value
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None, mode=None,

@@ -35,9 +35,10 @@ class SharedVariable(Variable):
     def _stored(self, value, borrow):
         """``value`` checked against the type and placed where this variable lives."""
         if isinstance(value, DeviceArray):
-            if value.dtype != np.dtype(self.type.dtype) or value.ndim != self.type.ndim:
-                raise TypeError(f"shared variable {self}: a DeviceArray of dtype {value.dtype} and "
-                                f"{value.ndim} dimensions cannot be a value of {self.type}")
+            if value.dtype != np.dtype(self.type.dtype) or value.ndim != self.type.ndim or any(
+                    want is not None and want != got for want, got in zip(self.type.shape, value.shape)):
+                raise TypeError(f"a DeviceArray of dtype {value.dtype} and shape {value.shape} "
+                                f"cannot be a value of {self.type}")
             if self.context is None:
                 return value.get()
             if value.context is not self.context:
@@ -62,7 +63,15 @@ class SharedVariable(Variable):
         return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
-        self._value = self._stored(value, borrow)
+        self._value = self.prepare_value(value, borrow)
+
+    def prepare_value(self, value, borrow=False):
+        """``value`` as this variable would store it; TypeError naming the variable if it
+        cannot be. Functions prepare every update before storing any."""
+        try:
+            return self._stored(value, borrow)
+        except TypeError as exc:
+            raise TypeError(f"shared variable {self}: {exc}") from None
 
     def clone(self):
         """Inside a compiled graph the shared variable is a plain input of its type."""

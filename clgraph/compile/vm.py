@@ -37,7 +37,7 @@ class VM:
                        for node in order]
         self.output_slots = [slot(v) for v in outputs]
         self.template = [None] * len(slots)
-        variables = {id(v): v for node in order for v in node.inputs}
+        variables = {id(v): v for v in list(outputs) + [v for node in order for v in node.inputs]}
         for key, index in slots.items():
             if isinstance(variables.get(key), Constant):
                 self.template[index] = variables[key].data

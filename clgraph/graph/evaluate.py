@@ -7,10 +7,10 @@ with the shapes and dtypes it was given.
 from .basic import Constant, Variable, graph_inputs, io_toposort
 
 
-def check_input(index, variable, value, allow_downcast=None):
+def check_input(index, variable, value, allow_downcast=None, strict=False):
     """``value`` filtered into ``variable``'s type; TypeError naming the input otherwise."""
     try:
-        return variable.type.filter(value, allow_downcast=allow_downcast)
+        return variable.type.filter(value, strict=strict, allow_downcast=allow_downcast)
     except TypeError as exc:
         raise TypeError(f"Bad input argument to clgraph function at index {index} (0-based), "
                         f"variable {variable}: {exc}") from None

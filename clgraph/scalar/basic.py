@@ -91,8 +91,13 @@ class ScalarOp:
     joiner: str = ""      # C operator joining the inputs of an n-ary op
     display: str = ""     # the name pp shows, when not ``name``
 
+    nout = 1
+
     def output_dtype(self, dtypes):
         return _RULES[self.output](dtypes)
+
+    def output_dtypes(self, dtypes):
+        return [self.output_dtype(dtypes)]
 
     def __str__(self):
         return self.name
@@ -105,7 +110,7 @@ def _table():
         ScalarOp("sub", 2, np.subtract, "({0} - {1})", "numeric", "-", -1),
         ScalarOp("mul", -1, lambda *xs: math.prod(xs[1:], start=xs[0]), "", symbol="*", precedence=0,
                  joiner=" * "),
-        ScalarOp("true_div", 2, np.true_divide, "((ga_float){0} / {1})", "float", "/", 0),
+        ScalarOp("true_div", 2, np.true_divide, "({0} / {1})", "float", "/", 0),
         ScalarOp("int_div", 2, np.floor_divide, "floor_div({0}, {1})", symbol="//", precedence=0),
         ScalarOp("mod", 2, np.mod, "py_mod({0}, {1})", symbol="%", precedence=0),
         ScalarOp("pow", 2, _int_safe_power, "pow({0}, {1})", symbol="**", precedence=1),
@@ -113,7 +118,7 @@ def _table():
         ScalarOp("abs", 1, np.abs, "fabs({0})"),
         ScalarOp("sgn", 1, np.sign, "(({0} > 0) - ({0} < 0))"),
         ScalarOp("sqr", 1, np.square, "({0} * {0})"),
-        ScalarOp("inv", 1, lambda x: np.true_divide(1, x), "(1.0f / {0})", "float"),
+        ScalarOp("inv", 1, lambda x: np.true_divide(1, x), "(1 / {0})", "float"),
         ScalarOp("minimum", 2, np.minimum, "min({0}, {1})"),
         ScalarOp("maximum", 2, np.maximum, "max({0}, {1})"),
         ScalarOp("clip", 3, np.clip, "min(max({0}, {1}), {2})"),

@@ -7,6 +7,7 @@ from .math import *  # noqa: F401,F403
 from .shape_ops import *  # noqa: F401,F403
 from .sort import *  # noqa: F401,F403
 from .subtensor import *  # noqa: F401,F403
+from .transfer import DeviceTensorType, Transfer, transfer
 from .type import CONSTRUCTORS, TensorType, tensor
 from .variable import TensorConstant, TensorVariable
 

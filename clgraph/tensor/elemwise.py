@@ -91,7 +91,7 @@ class Elemwise(Op):
         from .basic import as_tensor_variables_weak
 
         nin = self.scalar_op.nin
-        if (nin == -1 and len(inputs) < 2) or (nin != -1 and len(inputs) != nin):
+        if (nin == -1 and len(inputs) < 2) or (nin not in (-1, len(inputs))):
             expected = "at least 2" if nin == -1 else nin
             raise TypeError(f"{self} takes {expected} inputs, got {len(inputs)}")
         inputs = as_tensor_variables_weak(inputs)
@@ -99,23 +99,28 @@ class Elemwise(Op):
         inputs = [v if v.ndim == ndim else DimShuffle(v.ndim, ["x"] * (ndim - v.ndim) + list(range(v.ndim)))(v)
                   for v in inputs]
         try:
-            dtype = self.output_dtype or self.scalar_op.output_dtype([v.dtype for v in inputs])
+            dtypes = ([self.output_dtype] if self.output_dtype else
+                      self.scalar_op.output_dtypes([v.dtype for v in inputs]))
         except TypeError as exc:
             raise TypeError(f"{self}: {exc}") from None
-        return Apply(self, inputs, [TensorType(dtype, _broadcast_shape(self, inputs))()])
+        shape = _broadcast_shape(self, inputs)
+        return Apply(self, inputs, [TensorType(dtype, shape)() for dtype in dtypes])
 
     def perform(self, node, inputs):
-        out_dtype = node.outputs[0].dtype
         with np.errstate(all="ignore"):   # inf and nan are results, as in C
             result = self.scalar_op.impl(*inputs)
-        return [np.asarray(result, dtype=out_dtype)]
+        results = result if self.scalar_op.nout > 1 else (result,)
+        return [np.asarray(r, dtype=out.dtype) for r, out in zip(results, node.outputs)]
 
     def infer_shape(self, node, input_shapes):
         from .basic import maximum_of_lengths
 
-        return [tuple(maximum_of_lengths(lengths) for lengths in zip(*input_shapes))]
+        shape = tuple(maximum_of_lengths(lengths) for lengths in zip(*input_shapes))
+        return [shape] * len(node.outputs)
 
     def __str__(self):
         if self.output_dtype is not None and self.scalar_op.name == "identity":
             return f"Elemwise{{Cast{{{self.output_dtype}}}}}"
+        if self.scalar_op.nout > 1 or not hasattr(self.scalar_op, "symbol"):   # a Composite
+            return f"Elemwise{{{self.scalar_op.name}}}"
         return f"Elemwise{{{self.scalar_op.name},no_inplace}}"

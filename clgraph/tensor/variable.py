@@ -113,6 +113,7 @@ class _TensorOperators:
     def round(self): return _T().round(self)
     def repeat(self, repeats, axis=None): return _T().repeat(self, repeats, axis)
     def nonzero(self): return _T().nonzero(self)
+    def transfer(self, target): return _T().transfer(self, target)
 
 
 class TensorVariable(_TensorOperators, Variable):

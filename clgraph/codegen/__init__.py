@@ -1,0 +1,1 @@
+"""Code generation: kernel sources rendered from the shared templates for a node."""

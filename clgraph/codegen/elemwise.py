@@ -1,0 +1,155 @@
+"""Kernels of elementwise nodes, rendered from the shared templates.
+
+One node (a ScalarOp or a fused Composite, with its input and output dtypes) has
+three kernel variants: ``flat`` for C-contiguous arrays of one shape (broadcast
+one-element inputs allowed), ``vector`` (the same on OpenCL vector types, for CPU
+devices, where PoCL vectorises nothing else), and ``strided`` for any strides and
+broadcasting. All are rendered from the same C statements (codegen.scalar_c).
+"""
+import hashlib
+
+import numpy as np
+
+from clgraph.backends.dtypes import c_name
+from clgraph.backends.program import render
+
+from .scalar_c import NoDeviceCode, compute_type, render_steps
+
+# Operations whose C expressions are valid, and numpy-exact, on OpenCL float vectors.
+VECTOR_SAFE = frozenset("""add sub mul true_div neg sqr inv exp exp2 expm1 log log2 log10 log1p
+    sqrt sin cos tan sinh cosh tanh arcsin arccos arctan arcsinh arccosh arctanh arctan2 abs
+    floor ceil trunc round_half_to_even pow second erf erfc""".split())
+
+
+# LLVM CPU names (PoCL reports its target as "...-gnu-<cpu>") whose float16 vectors
+# are native; elsewhere a 16-wide vector passed to a builtin breaks PoCL's ABI.
+_AVX512_CPUS = ("skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake", "tigerlake",
+                "rocketlake", "sapphirerapids", "graniterapids", "emeraldrapids", "znver4", "znver5",
+                "knl", "knm")
+
+
+def _widest_native(device):
+    """The widest float vector the device's builtins take: PoCL names its target CPU."""
+    target = device.version.rsplit("-", 1)[-1] if "HSTR:" in device.version else ""
+    if target and not target.startswith(_AVX512_CPUS):
+        return 8
+    return 16
+
+
+def _steps(scalar_op):
+    return [op for op, _, _ in scalar_op.body] if hasattr(scalar_op, "body") else [scalar_op]
+
+
+class ElementwiseKernel:
+    """The kernel sources of one elementwise operation on given dtypes."""
+
+    def __init__(self, scalar_op, in_dtypes, out_dtypes):
+        self.scalar_op = scalar_op
+        self.in_dtypes = [np.dtype(d) for d in in_dtypes]
+        self.out_dtypes = [np.dtype(d) for d in out_dtypes]
+        self._statements()   # raises NoDeviceCode now if some step has no kernel code
+        description = f"{scalar_op}|{self.in_dtypes}|{self.out_dtypes}"
+        self.tag = "elemwise_" + hashlib.sha1(description.encode()).hexdigest()[:12]
+
+    def _statements(self, type_name=None):
+        inputs = [f"x{k}" for k in range(len(self.in_dtypes))]
+        return render_steps(self.scalar_op, inputs, self.in_dtypes, self.out_dtypes, type_name)
+
+    # pieces --------------------------------------------------------------------------
+    def _params(self):
+        names = [f"out{k}" for k in range(len(self.out_dtypes))] + [f"in{k}" for k in range(len(self.in_dtypes))]
+        return ", ".join(f"GLOBAL_MEM char *{n}_base, ga_ssize {n}_off" for n in names)
+
+    def _pointers(self):
+        lines = [f"    GLOBAL_MEM {c_name(d)} *out{k} = (GLOBAL_MEM {c_name(d)} *)(out{k}_base + out{k}_off);"
+                 for k, d in enumerate(self.out_dtypes)]
+        lines += [f"    const GLOBAL_MEM {c_name(d)} *in{k} = (const GLOBAL_MEM {c_name(d)} *)(in{k}_base + in{k}_off);"
+                  for k, d in enumerate(self.in_dtypes)]
+        return "\n".join(lines)
+
+    def _scalar_body(self, index_of_input, indent="        "):
+        """Loads at index_of_input(k), the statements, and stores at i."""
+        lines = []
+        for k, dtype in enumerate(self.in_dtypes):
+            at = index_of_input(k)
+            load = f"ga_load_half(in{k} + {at})" if dtype == np.float16 else f"in{k}[{at}]"
+            lines.append(f"{compute_type(dtype)} x{k} = {load};")
+        statements, results = self._statements()
+        lines += statements
+        for k, (dtype, result) in enumerate(zip(self.out_dtypes, results)):
+            lines.append(f"ga_store_half({result}, out{k} + i);" if dtype == np.float16
+                         else f"out{k}[i] = ({c_name(dtype)})({result});")
+        return "\n".join(indent + line for line in lines)
+
+    # variants ------------------------------------------------------------------------
+    def flat(self, scalar_inputs):
+        """(kernel name, source) for C-contiguous arrays; ``scalar_inputs[k]`` marks a
+        one-element input read at index 0."""
+        name = f"{self.tag}_flat_{''.join('s' if s else 'a' for s in scalar_inputs)}"
+        body = self._scalar_body(lambda k: "0" if scalar_inputs[k] else "i")
+        return name, render("elemwise_flat.c", name=name, params=self._params(),
+                            pointers=self._pointers(), body=body)
+
+    def vector_width(self, device):
+        """The vector width to use on ``device`` (a DeviceInfo), or 0 for none."""
+        dtypes = set(self.in_dtypes) | set(self.out_dtypes)
+        if device.api != "opencl" or device.kind != "CPU" or dtypes != {np.dtype(np.float32)}:
+            return 0
+        if not all(op.name in VECTOR_SAFE for op in _steps(self.scalar_op)):
+            return 0
+        width = min(device.preferred_float_vector_width, _widest_native(device))
+        return width if width in (2, 4, 8, 16) else 0
+
+    def vector(self, scalar_inputs, width):
+        """(kernel name, source) of the flat kernel on float vectors of ``width``."""
+        name = f"{self.tag}_vec{width}_{''.join('s' if s else 'a' for s in scalar_inputs)}"
+        vtype = f"float{width}"
+        lines = [f"{vtype} x{k} = ({vtype})(in{k}[0]);" if scalar else f"{vtype} x{k} = vload{width}(gid, in{k});"
+                 for k, scalar in enumerate(scalar_inputs)]
+        statements, results = self._statements(vtype)
+        lines += statements
+        lines += [f"vstore{width}({result}, gid, out{k});" for k, result in enumerate(results)]
+        vector_body = "\n".join("        " + line for line in lines)
+        body = self._scalar_body(lambda k: "0" if scalar_inputs[k] else "i")
+        return name, render("elemwise_vector.c", name=name, params=self._params(), width=width,
+                            pointers=self._pointers(), vector_body=vector_body, body=body)
+
+    def strided(self, ndim):
+        """(kernel name, source) for inputs of any element strides over ``ndim`` dims;
+        arguments after n: the dims, then each input's stride per dim."""
+        name = f"{self.tag}_strided{ndim}"
+        n_in = len(self.in_dtypes)
+        dim_params = "".join(f", ga_ssize dim{d}" for d in range(ndim))
+        dim_params += "".join(f", ga_ssize s{k}_{d}" for k in range(n_in) for d in range(ndim))
+        index_lines = []
+        for d in range(ndim - 1, -1, -1):
+            moves = " ".join(f"o{k} += c * s{k}_{d};" for k in range(n_in))
+            index_lines.append(f"        {{ const ga_ssize c = rest % dim{d}; rest /= dim{d}; {moves} }}")
+        body = self._scalar_body(lambda k: f"o{k}")
+        return name, render("elemwise_strided.c", name=name, params=self._params(), ndim=ndim,
+                            pointers=self._pointers(), dim_params=dim_params,
+                            offsets="".join(f", o{k} = 0" for k in range(n_in)),
+                            index_lines="\n".join(index_lines), body=body)
+
+
+def collapse_dims(shape, strides_per_array):
+    """Fewest dimensions that walk the same elements: length-1 axes dropped, and an axis
+    merged into the next when every array steps over both contiguously.
+
+    ``strides_per_array`` are element strides (0 along broadcast axes); returns
+    (shape, strides_per_array), with at least one dimension.
+    """
+    keep = [d for d, n in enumerate(shape) if n != 1]
+    shape = [shape[d] for d in keep] or [1]
+    strides = [[s[d] for d in keep] or [0] for s in strides_per_array]
+    for d in range(len(shape) - 1, 0, -1):
+        if all(s[d - 1] == s[d] * shape[d] for s in strides):
+            shape[d - 1] *= shape[d]
+            del shape[d]
+            for s in strides:
+                s[d - 1] = s[d]
+                del s[d]
+    return shape, strides
+
+
+__all__ = ["ElementwiseKernel", "NoDeviceCode", "collapse_dims"]

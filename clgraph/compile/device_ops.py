@@ -1,0 +1,164 @@
+"""Ops that run on device contexts: transfers, views and kernels.
+
+Their values are DeviceArrays; ``perform`` enqueues work on the context's queue and
+returns without waiting, so a compiled function synchronises only where a value goes to
+the host. Names say where they run (GpuElemwise, GpuFromHost...), and none of them is an
+Elemwise, so a graph's toposort tells host work from device work as the source
+documents check it.
+"""
+import numpy as np
+
+from clgraph.backends import empty, get_context, to_device
+from clgraph.codegen.elemwise import collapse_dims
+from clgraph.graph.basic import Apply
+from clgraph.graph.op import Op
+from clgraph.tensor.transfer import DeviceTensorType, type_on
+from clgraph.tensor.type import TensorType
+
+_GROUP_SIZE = 256
+
+
+class DeviceOp(Op):
+    """An op whose inputs and outputs on devices are DeviceArrays."""
+
+    device_values = True
+
+
+class GpuFromHost(DeviceOp):
+    __props__ = ("context",)
+
+    def __init__(self, context):
+        self.context = context
+
+    def make_node(self, x):
+        return Apply(self, [x], [DeviceTensorType(x.type.dtype, x.type.shape, self.context)()])
+
+    def perform(self, node, inputs):
+        return [to_device(inputs[0], get_context(self.context))]
+
+    def __str__(self):
+        return f"GpuFromHost<{self.context}>"
+
+
+class HostFromGpu(DeviceOp):
+    def make_node(self, x):
+        return Apply(self, [x], [TensorType(x.type.dtype, x.type.shape)()])
+
+    def perform(self, node, inputs):
+        return [inputs[0].get()]
+
+    def __str__(self):
+        return "HostFromGpu(gpuarray)"
+
+
+class GpuToGpu(DeviceOp):
+    """A copy from one device context to another."""
+
+    __props__ = ("context",)
+
+    def __init__(self, context):
+        self.context = context
+
+    def make_node(self, x):
+        return Apply(self, [x], [DeviceTensorType(x.type.dtype, x.type.shape, self.context)()])
+
+    def perform(self, node, inputs):
+        return [inputs[0].transfer(get_context(self.context))]
+
+    def __str__(self):
+        return f"GpuToGpu<{self.context}>"
+
+
+def transfer_op(source, target):
+    """The op moving a value from context ``source`` to ``target`` ('cpu': the host)."""
+    if source == "cpu":
+        return GpuFromHost(target)
+    return HostFromGpu() if target == "cpu" else GpuToGpu(target)
+
+
+class GpuDimShuffle(DeviceOp):
+    """A DimShuffle on the device: a view, no kernel."""
+
+    __props__ = ("dimshuffle",)
+
+    def __init__(self, dimshuffle):
+        self.dimshuffle = dimshuffle
+
+    def make_node(self, x):
+        host = self.dimshuffle.make_node(x)
+        out = host.outputs[0].type
+        return Apply(self, [x], [type_on(x.type.context, out.dtype, out.shape)()])
+
+    def perform(self, node, inputs):
+        return [inputs[0].dimshuffle(*self.dimshuffle.new_order)]
+
+    def __str__(self):
+        return "Gpu" + str(self.dimshuffle).replace("Inplace", "")
+
+
+def _broadcast(op, shapes):
+    shape = []
+    for axis, lengths in enumerate(zip(*shapes)):
+        known = {n for n in lengths if n != 1}
+        if len(known) > 1:
+            raise ValueError(f"{op} cannot broadcast inputs of shapes {', '.join(map(str, shapes))}: "
+                             f"axis {axis} has lengths {sorted(known)}")
+        shape.append(known.pop() if known else 1)
+    return tuple(shape)
+
+
+class GpuElemwise(DeviceOp):
+    """An elementwise node (maybe fused) computed by a kernel from the shared templates."""
+
+    __props__ = ("elemwise",)
+
+    def __init__(self, elemwise, kernel):
+        self.elemwise = elemwise          # the host Elemwise it replaces
+        self.kernel = kernel              # codegen.elemwise.ElementwiseKernel
+        self._built = {}                  # (context, kernel name) -> Kernel
+
+    def make_node(self, *inputs):
+        host = self.elemwise.make_node(*inputs)
+        context = inputs[0].type.context
+        return Apply(self, inputs, [DeviceTensorType(o.type.dtype, o.type.shape, context)()
+                                    for o in host.outputs])
+
+    def perform(self, node, inputs):
+        context = inputs[0].context
+        shape = _broadcast(self, [x.shape for x in inputs])
+        outputs = [empty(shape, o.type.dtype, context) for o in node.outputs]
+        n = int(np.prod(shape, dtype=np.int64))
+        if n == 0:
+            return outputs
+        if all(x.c_contiguous and (x.shape == shape or x.size == 1) for x in inputs):
+            scalars = tuple(x.size == 1 for x in inputs)
+            width = self.kernel.vector_width(context.info)
+            variant, items, extra = ("vector" if width else "flat", scalars, width), (
+                max(n // width, n % width) if width else n), ()
+        else:
+            strides = [[0 if x.shape[d] == 1 and shape[d] != 1 else x.strides[d] // x.itemsize
+                        for d in range(len(shape))] for x in inputs]
+            dims, strides = collapse_dims(shape, strides)
+            variant, items, width = ("strided", len(dims)), n, 0
+            extra = tuple(np.int64(v) for v in dims) + tuple(np.int64(v) for s in strides for v in s)
+        kernel = self._built.get((context, variant))
+        if kernel is None:
+            kernel = self._built[(context, variant)] = self._build(context, variant)
+        group = min(_GROUP_SIZE, kernel.max_group_size)
+        groups = max(1, -(-items // group))
+        if not width:   # grid-stride loops: enough groups to fill the device, no more
+            groups = min(groups, max(64, context.info.compute_units * 32))
+        kernel(groups, group, *outputs, *inputs, np.int64(n), *extra, outputs=outputs)
+        return outputs
+
+    def _build(self, context, variant):
+        if variant[0] == "strided":
+            name, source = self.kernel.strided(variant[1])
+        elif variant[0] == "vector":
+            name, source = self.kernel.vector(variant[1], variant[2])
+        else:
+            name, source = self.kernel.flat(variant[1])
+        return context.build(source).kernel(name)
+
+    def __str__(self):
+        return "Gpu" + str(self.elemwise)

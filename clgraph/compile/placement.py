@@ -1,0 +1,100 @@
+"""Placement: every node of a compiled graph gets a context, and transfers are inserted.
+
+A node runs where its inputs already are (the one device context among them), else on
+the default context; a node whose inputs live on two device contexts is an error
+naming both (transfer one of them first). A node runs on a device when it has a device
+implementation for its dtypes there, on the host otherwise. Transfers are inserted
+where a value crosses from one context to another, once per value and destination;
+constants are uploaded once, when the function is built.
+"""
+from clgraph.backends import DeviceError, get_context, to_device
+from clgraph.codegen.scalar_c import NoDeviceCode
+from clgraph.graph.basic import Constant
+from clgraph.graph.fg import FunctionGraph
+from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.transfer import DeviceTensorType, Transfer, type_on
+from clgraph.tensor.variable import TensorConstant
+
+from .device_ops import GpuDimShuffle, GpuElemwise, transfer_op
+
+
+def _location(var):
+    return var.type.context if isinstance(var.type, DeviceTensorType) else "cpu"
+
+
+def _elemwise_on_device(node, inputs, context):
+    from clgraph.codegen.elemwise import ElementwiseKernel
+
+    dtypes = [v.type.dtype for v in node.inputs + node.outputs]
+    if "float64" in dtypes and not get_context(context).info.fp64:
+        return None
+    try:
+        kernel = ElementwiseKernel(node.op.scalar_op, [v.type.dtype for v in node.inputs],
+                                   [v.type.dtype for v in node.outputs])
+    except NoDeviceCode:
+        return None
+    return GpuElemwise(node.op, kernel).make_node(*inputs)
+
+
+# Op class -> function(node, inputs already on the context, context) -> Apply or None.
+DEVICE_IMPLEMENTATIONS = {
+    Elemwise: _elemwise_on_device,
+    DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
+}
+
+
+class _Placer:
+    def __init__(self, default):
+        self.default = default
+        self.moved = {}   # (id(var), context) -> the var on that context
+
+    def move(self, var, context):
+        """``var`` on ``context``, through a transfer made once."""
+        if _location(var) == context:
+            return var
+        key = (id(var), context)
+        if key not in self.moved:
+            if isinstance(var, Constant) and context != "cpu":
+                data = to_device(var.data, get_context(context))
+                self.moved[key] = TensorConstant(type_on(context, var.type.dtype, var.type.shape), data, str(var))
+            else:
+                self.moved[key] = transfer_op(_location(var), context)(var)
+        return self.moved[key]
+
+    def place(self, node, inputs):
+        """The new node's outputs for ``node`` given its ``inputs`` (already placed)."""
+        if isinstance(node.op, Transfer):
+            return [self.move(inputs[0], node.op.target)]
+        devices = sorted({_location(v) for v in inputs} - {"cpu"})
+        if len(devices) > 1:
+            raise DeviceError(
+                f"{node.op} mixes values on contexts {devices[0]!r} and {devices[1]!r} "
+                f"(inputs {', '.join(str(v) for v in node.inputs)}); transfer one of them to the "
+                "other's context first with .transfer(context)")
+        context = devices[0] if devices else self.default
+        implementation = DEVICE_IMPLEMENTATIONS.get(type(node.op)) if context != "cpu" else None
+        if implementation is not None:
+            device_node = implementation(node, [self.move(v, context) for v in inputs], context)
+            if device_node is not None:
+                return device_node.outputs
+        return node.op.make_node(*[self.move(v, "cpu") for v in inputs]).outputs
+
+
+def place(fgraph, input_contexts, output_contexts, default):
+    """``fgraph`` made ready to run: a new FunctionGraph whose inputs are typed where
+    their values live (``input_contexts``), each node placed, and outputs moved to
+    ``output_contexts``."""
+    placer = _Placer(default)
+    new = {}
+    inputs = []
+    for var, context in zip(fgraph.inputs, input_contexts):
+        placed = var if context == "cpu" else type_on(context, var.type.dtype, var.type.shape)(var.name)
+        new[id(var)] = placed
+        inputs.append(placed)
+    for node in fgraph.toposort():
+        outputs = placer.place(node, [new.get(id(v), v) for v in node.inputs])
+        for old, placed in zip(node.outputs, outputs):
+            placed.name = old.name
+            new[id(old)] = placed
+    outputs = [placer.move(new.get(id(v), v), context) for v, context in zip(fgraph.outputs, output_contexts)]
+    return FunctionGraph(inputs, outputs, clone=False)

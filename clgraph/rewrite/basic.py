@@ -1,0 +1,371 @@
+"""The graph rewrites: merge (common subexpressions), constant folding, canonical
+algebra, and elementwise fusion.
+
+Every rewrite keeps types exactly: a variable is replaced only by one of the same dtype
+and static shape, so the nodes that use it stay valid. Passes run in this order:
+merge, canonicalize, constant_folding, merge_after_folding, elemwise_fusion,
+merge_after_fusion (folding and fusion leave duplicates that a merge then shares).
+"""
+import heapq
+
+import numpy as np
+
+from clgraph.graph.basic import Constant
+from clgraph.graph.evaluate import run_node
+from clgraph.scalar import Composite
+from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.shape_ops import Alloc
+from clgraph.tensor.type import TensorType
+
+from .db import register
+
+# -- merge --------------------------------------------------------------------------------
+
+
+def merge(fgraph):
+    """Share identical constants (same dtype, shape and value) and identical nodes (equal
+    ops applied to the same inputs)."""
+    _merge_constants(fgraph)
+    _merge_nodes(fgraph)
+
+
+def _merge_constants(fgraph):
+    first = {}
+    for node in fgraph.toposort():
+        for var in node.inputs:
+            if not isinstance(var, Constant):
+                continue
+            try:
+                key = var.signature()
+                kept = first.setdefault(key, var)
+            except TypeError:   # data that cannot be a key: left alone
+                continue
+            if kept is not var:
+                fgraph.replace(var, kept, check=False)
+
+
+def _merge_nodes(fgraph):
+    seen = {}   # the ids of a node's inputs -> the nodes kept with those inputs
+    for node in fgraph.toposort():
+        if not node.inputs or node not in fgraph or _destructive(node.op):
+            continue
+        kept = seen.setdefault(tuple(map(id, node.inputs)), [])
+        twin = next((other for other in kept if _same_op(other.op, node.op)
+                     and [o.type for o in other.outputs] == [o.type for o in node.outputs]), None)
+        if twin is None:
+            kept.append(node)
+        else:
+            fgraph.replace_all(zip(node.outputs, twin.outputs), check=False)
+
+
+def _destructive(op):
+    """Ops that overwrite an input: two of them are two different writes."""
+    return bool(getattr(op, "destroy_map", None) or getattr(op, "inplace", False))
+
+
+def _same_op(a, b):
+    try:
+        return bool(a == b)
+    except Exception:   # props that do not compare (arrays): not the same
+        return False
+
+
+for _name, _position in (("merge", 0), ("merge_after_folding", 30), ("merge_after_fusion", 50)):
+    register(_name, _position, "fast_run", "fast_compile", "merge")(merge)
+
+# -- constant folding ---------------------------------------------------------------------
+
+MAX_FOLDED_SIZE = 1 << 20   # elements: larger results stay computed at run time
+NOT_FOLDED = (Alloc,)       # broadcasts: a materialized constant would only waste memory
+
+
+@register("constant_folding", 20, "fast_run", "fast_compile")
+def constant_folding(fgraph):
+    """Nodes whose inputs are all constants become constants of their results (same
+    types), except broadcasts, large results, graph outputs and ops that fail."""
+    outputs = set(fgraph.outputs)
+    for node in fgraph.toposort():
+        if node in fgraph and _foldable(node, outputs):
+            try:
+                results = run_node(node, [v.data for v in node.inputs])
+            except Exception:   # an error is the compiled function's to raise, when it runs
+                continue
+            if all(isinstance(r, np.ndarray) and r.size <= MAX_FOLDED_SIZE for r in results):
+                fgraph.replace_all([(out, out.type.constant_type(out.type, r))
+                                    for out, r in zip(node.outputs, results)], check=False)
+
+
+def _foldable(node, outputs):
+    return (node.inputs and all(isinstance(v, Constant) for v in node.inputs)
+            and not isinstance(node.op, NOT_FOLDED)
+            and all(type(o.type) is TensorType and o not in outputs for o in node.outputs)
+            and all(_static_size(o) <= MAX_FOLDED_SIZE for o in node.outputs))
+
+
+def _static_size(var):
+    """The number of elements a variable's static shape promises (unknown lengths: 1)."""
+    return int(np.prod([1 if n is None else n for n in var.type.shape], dtype=np.float64))
+
+# -- canonicalize -------------------------------------------------------------------------
+
+
+@register("canonicalize", 10, "fast_run")
+def canonicalize(fgraph):
+    """Local algebraic simplifications, repeated until none applies: x * 1, x + 0,
+    x - 0, x / 1, x ** 1 -> x; x * y / y -> x (floats); -(-x) -> x; a DimShuffle of a
+    DimShuffle -> one DimShuffle; an identity DimShuffle or a cast to the same dtype ->
+    its input. A result replaces a variable only when their types are identical."""
+    for _ in range(100):   # each sweep removes nodes, so few sweeps are needed
+        changed = False
+        for node in fgraph.toposort():
+            if node not in fgraph or len(node.outputs) != 1:
+                continue
+            for rewrite in LOCAL_REWRITES:
+                result = rewrite(node)
+                if result is not None and result.type == node.outputs[0].type:
+                    fgraph.replace(node.outputs[0], result, check=False)
+                    changed = True
+                    break
+        if not changed:
+            return
+
+
+def _scalar_name(node):
+    """The scalar op's name of a plain Elemwise node (not a cast, not a Composite)."""
+    op = node.op
+    if type(op) is Elemwise and op.output_dtype is None and not isinstance(op.scalar_op, Composite):
+        return op.scalar_op.name
+    return None
+
+
+def _owner_scalar_name(var):
+    return _scalar_name(var.owner) if var.owner is not None else None
+
+
+def _is_filled_with(var, value):
+    """Whether ``var`` is a non-empty constant (possibly DimShuffled) of only ``value``."""
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    if not isinstance(var, Constant):
+        return False
+    data = np.asarray(var.data)
+    return data.size > 0 and data.dtype.kind in "biuf" and bool(np.all(data == value))
+
+
+# scalar op -> (neutral value, input positions where it may be dropped; None: any)
+_NEUTRAL = {"add": (0, None), "mul": (1, None), "sub": (0, (1,)), "true_div": (1, (1,)),
+            "pow": (1, (1,))}
+
+
+def _drop_neutral(node):
+    name = _scalar_name(node)
+    if name not in _NEUTRAL:
+        return None
+    value, positions = _NEUTRAL[name]
+    if positions is not None:
+        return node.inputs[0] if _is_filled_with(node.inputs[1], value) else None
+    kept = [v for v in node.inputs if not _is_filled_with(v, value)]
+    if not kept or len(kept) == len(node.inputs):
+        return None
+    return kept[0] if len(kept) == 1 else node.op(*kept)
+
+
+def _cancel_division(node):
+    """(x * y) / y -> x (Theano does it for floats: x * y may round or overflow)."""
+    if _scalar_name(node) != "true_div" or node.outputs[0].dtype[0] != "f":
+        return None
+    product, divisor = node.inputs
+    if _owner_scalar_name(product) != "mul":
+        return None
+    factors = list(product.owner.inputs)
+    for i, factor in enumerate(factors):
+        if factor is divisor:
+            rest = factors[:i] + factors[i + 1:]
+            return rest[0] if len(rest) == 1 else product.owner.op(*rest)
+    return None
+
+
+def _double_negation(node):
+    if _scalar_name(node) == "neg" and _owner_scalar_name(node.inputs[0]) == "neg":
+        return node.inputs[0].owner.inputs[0]
+    return None
+
+
+def _merge_dimshuffles(node):
+    (var,) = node.inputs if isinstance(node.op, DimShuffle) else (None,)
+    if var is None or var.owner is None or not isinstance(var.owner.op, DimShuffle):
+        return None
+    inner = var.owner.op.new_order
+    order = ["x" if axis == "x" else inner[axis] for axis in node.op.new_order]
+    source = var.owner.inputs[0]
+    if order == list(range(source.ndim)):
+        return source
+    return DimShuffle(source.ndim, order)(source)
+
+
+def _identity_dimshuffle(node):
+    if isinstance(node.op, DimShuffle) and node.op.new_order == tuple(range(node.op.input_ndim)):
+        return node.inputs[0]
+    return None
+
+
+def _useless_cast(node):
+    op = node.op
+    if (type(op) is Elemwise and op.output_dtype is not None and op.scalar_op.name == "identity"
+            and node.inputs[0].dtype == op.output_dtype):
+        return node.inputs[0]
+    return None
+
+
+LOCAL_REWRITES = (_drop_neutral, _cancel_division, _double_negation, _merge_dimshuffles,
+                  _identity_dimshuffle, _useless_cast)
+
+# -- elementwise fusion -------------------------------------------------------------------
+
+MAX_FUSED_INPUTS = 32   # kernels take each input as arguments; stay well inside the limits
+
+
+@register("elemwise_fusion", 40, "fast_run")
+def elemwise_fusion(fgraph):
+    """Maximal groups of Elemwise nodes of one output shape become one
+    Elemwise(Composite) node.
+
+    A group grows from its last node (the root) towards the inputs. A node joins when
+    its outputs have the root's static shape (broadcasting then happens only at the
+    group's inputs, which fused kernels take broadcast) and when no path leaves the
+    group from it and comes back (that would make a cycle). Its outputs used outside the
+    group become extra outputs of the composite.
+    """
+    done = set()
+    order = fgraph.toposort()
+    position = {node: k for k, node in enumerate(order)}
+    i = len(order)
+    while i > 0:
+        i -= 1
+        root = order[i]
+        if root in done or not _fusable(root):
+            continue
+        group = _grow(fgraph, root, position)
+        done.update(group)
+        fused = _fuse(fgraph, root, sorted(group, key=position.get)) if len(group) > 1 else None
+        if fused is not None:
+            done.add(fused)
+            slot = _slot(fgraph, fused, position)
+            if slot is None:   # no position between its inputs and its clients: sort again
+                order = fgraph.toposort()
+                position = {node: k for k, node in enumerate(order)}
+                i = len(order)
+            else:
+                position[fused] = slot
+
+
+def _slot(fgraph, node, position):
+    """A position for a new node after its inputs' owners and before its clients, so
+    that positions stay a topological order; None if there is none."""
+    after = max((position[v.owner] for v in node.inputs if v.owner is not None), default=-1.0)
+    before = min((position[client] for out in node.outputs for client, _ in fgraph.clients(out)
+                  if client != "output"), default=after + 1.0)
+    middle = (after + before) / 2
+    return middle if after < middle < before else None
+
+
+def _fusable(node):
+    return type(node.op) is Elemwise
+
+
+def _grow(fgraph, root, position):
+    shape = root.outputs[0].type.shape
+    group, leaves = {root}, set(root.inputs)
+    rejected, reaches = set(), {}
+    candidates = [(-position[v.owner], id(v.owner), v.owner) for v in root.inputs if v.owner is not None]
+    heapq.heapify(candidates)
+    # Candidates come out latest first: every client of one that could be in the group
+    # comes later in topological order, so it has been decided already.
+    while candidates:
+        _, _, node = heapq.heappop(candidates)
+        if node in group or node in rejected:
+            continue
+        new_leaves = (leaves - set(node.outputs)) | set(node.inputs)
+        outside = [client for out in node.outputs for client, _ in fgraph.clients(out)
+                   if client != "output" and client not in group]
+        if (not _fusable(node) or any(out.type.shape != shape for out in node.outputs)
+                or len(new_leaves) > MAX_FUSED_INPUTS
+                or any(_reaches(fgraph, client, group, position, position[root], reaches)
+                       for client in outside)):
+            rejected.add(node)
+            continue
+        group.add(node)
+        leaves = new_leaves
+        for var in node.inputs:
+            if var.owner is not None:
+                heapq.heappush(candidates, (-position[var.owner], id(var.owner), var.owner))
+    return group
+
+
+def _reaches(fgraph, start, group, position, limit, memo):
+    """Whether a path of nodes leads from ``start`` (outside the group) into ``group``.
+
+    Only nodes up to position ``limit`` (the root's) can lead into the group."""
+    stack = [start]
+    path = []
+    while stack:
+        node = stack.pop()
+        if node in memo:
+            if memo[node]:
+                break
+            continue
+        if node in group:
+            memo[node] = True
+            break
+        memo[node] = False   # provisional: set to True below if a path is found
+        path.append(node)
+        stack.extend(client for out in node.outputs for client, _ in fgraph.clients(out)
+                     if client != "output" and position.get(client, limit + 1) <= limit)
+    else:
+        return False
+    # a path was found; the nodes visited on the way may lead to it, so forget them
+    for node in path:
+        del memo[node]
+    memo[start] = True
+    return True
+
+
+def _fuse(fgraph, root, members):
+    """Replace ``members`` (in topological order) by one Elemwise(Composite) node; None
+    when types would differ."""
+    group = set(members)
+    refs, leaves, body = {}, [], []
+
+    def ref(var):
+        if var not in refs:
+            refs[var] = ("i", len(leaves))
+            leaves.append(var)
+        return refs[var]
+
+    for node in members:
+        args = [ref(var) for var in node.inputs]
+        scalar = node.op.scalar_op
+        if isinstance(scalar, Composite):   # inline an earlier fusion's body
+            offset = len(body)
+
+            def moved(r, args=args, offset=offset):
+                return args[r[1]] if r[0] == "i" else ("t", r[1] + offset)
+
+            body.extend((op, tuple(map(moved, step_args)), dtype) for op, step_args, dtype in scalar.body)
+            results = [moved(r) for r in scalar.outputs]
+        else:
+            body.append((scalar, tuple(args), node.outputs[0].dtype))
+            results = [("t", len(body) - 1)]
+        refs.update(zip(node.outputs, results))
+
+    exported = [out for node in [root] + [m for m in members if m is not root] for out in node.outputs
+                if any(client == "output" or client not in group for client, _ in fgraph.clients(out))]
+    if not exported:
+        return None
+    composite = Composite(len(leaves), body, [refs[out] for out in exported])
+    fused = Elemwise(composite).make_node(*leaves)
+    if any(new.type != old.type for new, old in zip(fused.outputs, exported)):
+        return None
+    fgraph.replace_all(zip(exported, fused.outputs), check=False)
+    return fused
+
