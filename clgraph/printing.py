@@ -13,7 +13,7 @@ import sys
 from clgraph.graph.basic import Apply, Variable
 from clgraph.graph.fg import FunctionGraph
 
-__all__ = ["debugprint", "pp", "pprint", "register_pp", "PP_RULES"]
+__all__ = ["debugprint", "kernel_source", "pp", "pprint", "register_pp", "PP_RULES"]
 
 
 # -- pp -------------------------------------------------------------------------------
@@ -218,3 +218,19 @@ def _print_variable(var, out, prefix, prefix_child, depth, done, order, print_ty
         last = i == len(node.inputs) - 1
         _print_variable(inp, out, prefix_child + " |", prefix_child + ("  " if last else " |"),
                         depth - 1, done, order, print_type, ids, stop_on_name)
+
+
+def kernel_source(function, dialect="opencl"):
+    """{kernel name: source} of the kernels a compiled function's device nodes run,
+    rendered for ``dialect`` ('opencl' or 'cuda'); the dialect header (cluda.h), which
+    the build prepends, is not included."""
+    if dialect not in ("opencl", "cuda"):
+        raise ValueError(f"dialect must be 'opencl' or 'cuda', got {dialect!r}")
+    from clgraph.backends import get_context
+
+    sources = {}
+    for node in function.maker.fgraph.toposort():
+        if hasattr(node.op, "sources"):
+            device = get_context(node.outputs[0].type.context).info
+            sources.update(node.op.sources(node, dialect, device))
+    return sources

@@ -310,10 +310,10 @@ def _double_dimshuffle(x, y):
 
 @pytest.mark.parametrize("build", [
     lambda x, y: x * 1, lambda x, y: 1 * x * 1, lambda x, y: x + 0, lambda x, y: 0 + x,
-    lambda x, y: x - 0, lambda x, y: x / 1, lambda x, y: x ** 1, lambda x, y: x * y / y,
+    lambda x, y: x - 0, lambda x, y: x / 1, lambda x, y: x ** 1, lambda x, y: x * y.sum() / y.sum(),
     lambda x, y: -(-x), _double_dimshuffle, lambda x, y: x.dimshuffle(0, 1),
     lambda x, y: T.Elemwise("identity", "float64")(x), lambda x, y: -(-(x * 1)) + 0,
-], ids=["x*1", "1*x*1", "x+0", "0+x", "x-0", "x/1", "x**1", "x*y/y", "--x", "dimshuffle2",
+], ids=["x*1", "1*x*1", "x+0", "0+x", "x-0", "x/1", "x**1", "x*s/s", "--x", "dimshuffle2",
         "identity-dimshuffle", "same-cast", "nested"])
 def test_canonical_rewrites_give_back_the_input(build):
     x, y = T.dmatrices("x", "y")
@@ -326,13 +326,27 @@ def test_canonical_rewrites_give_back_the_input(build):
     assert result is not values[x]   # an output that is an input is still the caller's own
 
 
+def test_x_times_y_over_y_keeps_the_broadcast_shape():
+    x, y = T.dmatrices("x", "y")
+    out = x * y / y                     # y may broadcast x at run time: x is filled to its shape
+    f = compile_host([x, y], out)
+    assert op_names(f) == ["Elemwise{second,no_inplace}"]
+    check_values(f, [x, y], [out], {x: rand(1, 3), y: rand(2, 3)})
+    fixed = T.tensor("float64", (2, 3), name="fixed")
+    out = fixed * y / y                 # here y cannot make the result larger: just x
+    f = compile_host([fixed, y], out)
+    assert nodes(f) == [] and f.maker.fgraph.outputs[0] is f.maker.fgraph.inputs[0]
+    check_values(f, [fixed, y], [out], {fixed: rand(2, 3), y: rand(2, 3)})
+
+
 def test_canonical_rewrites_of_part_of_a_product():
     x, y, z = T.dmatrices("x", "y", "z")
-    out = (x * z * y) / y + x * 1 * z
+    out = (x * z * y) / y + x * 1 * z   # y may broadcast x * z: (x * z) filled to y's shape
     f = compile_host([x, y, z], out, optimizer="fast_run")
     (node,) = nodes(f)
     # x * z * y / y and x * 1 * z both become x * z, which merge then shares
-    assert [op.name for op, _, _ in node.op.scalar_op.body] == ["mul", "add"]
+    assert [op.name for op, _, _ in node.op.scalar_op.body] == ["mul", "second", "add"]
+    assert str(node.op) == "Elemwise{Composite{(fill(i2, (i0 * i1)) + (i0 * i1))}}"
     values = {x: rand(2, 3), y: rand(2, 3), z: rand(2, 3)}
     check_values(f, [x, y, z], [out], values, rtol=1e-12)
 

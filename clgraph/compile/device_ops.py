@@ -151,6 +151,16 @@ class GpuElemwise(DeviceOp):
         kernel(groups, group, *outputs, *inputs, np.int64(n), *extra, outputs=outputs)
         return outputs
 
+    def sources(self, node, dialect, device):
+        """{kernel name: source without the header} of this node for ``dialect``: the
+        flat and strided variants, and on OpenCL CPU devices the vector one."""
+        ndim = max(1, node.outputs[0].ndim)
+        variants = [self.kernel.flat((False,) * len(node.inputs)), self.kernel.strided(ndim)]
+        width = self.kernel.vector_width(device) if dialect == "opencl" else 0
+        if width:
+            variants.append(self.kernel.vector((False,) * len(node.inputs), width))
+        return dict(variants)
+
     def _build(self, context, variant):
         if variant[0] == "strided":
             name, source = self.kernel.strided(variant[1])

@@ -171,7 +171,8 @@ def _drop_neutral(node):
 
 
 def _cancel_division(node):
-    """(x * y) / y -> x (Theano does it for floats: x * y may round or overflow)."""
+    """(x * y) / y -> x (Theano does it for floats: x * y may round or overflow); x
+    broadcast to y's shape (Theano's fill) when y may be larger than x at run time."""
     if _scalar_name(node) != "true_div" or node.outputs[0].dtype[0] != "f":
         return None
     product, divisor = node.inputs
@@ -181,8 +182,19 @@ def _cancel_division(node):
     for i, factor in enumerate(factors):
         if factor is divisor:
             rest = factors[:i] + factors[i + 1:]
-            return rest[0] if len(rest) == 1 else product.owner.op(*rest)
+            result = rest[0] if len(rest) == 1 else product.owner.op(*rest)
+            return result if _covers(result, divisor) else _FILL(divisor, result)
     return None
+
+
+_FILL = Elemwise("second")
+
+
+def _covers(x, y):
+    """Whether broadcasting ``x`` against ``y`` surely keeps x's shape: on every axis y
+    has length 1 or x has a static length other than 1 (unknown lengths of 1
+    broadcast at run time, as numpy's)."""
+    return all(b == 1 or a not in (None, 1) for a, b in zip(x.type.shape, y.type.shape))
 
 
 def _double_negation(node):

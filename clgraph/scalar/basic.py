@@ -122,7 +122,7 @@ def _table():
         ScalarOp("minimum", 2, np.minimum, "min({0}, {1})"),
         ScalarOp("maximum", 2, np.maximum, "max({0}, {1})"),
         ScalarOp("clip", 3, np.clip, "min(max({0}, {1}), {2})"),
-        ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "switch"),
+        ScalarOp("switch", 3, np.where, "({0} != 0 ? {1} : {2})", "switch"),
         # second(a, b): b broadcast to the shape of a (Theano's fill)
         ScalarOp("second", 2, lambda a, b: np.array(np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape))),
                  "{1}", "second", display="fill"),

@@ -109,8 +109,8 @@ class Elemwise(Op):
     def perform(self, node, inputs):
         with np.errstate(all="ignore"):   # inf and nan are results, as in C
             result = self.scalar_op.impl(*inputs)
-        results = result if self.scalar_op.nout > 1 else (result,)
-        return [np.asarray(r, dtype=out.dtype) for r, out in zip(results, node.outputs)]
+            results = result if self.scalar_op.nout > 1 else (result,)
+            return [np.asarray(r, dtype=out.dtype) for r, out in zip(results, node.outputs)]
 
     def infer_shape(self, node, input_shapes):
         from .basic import maximum_of_lengths
