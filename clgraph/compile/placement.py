@@ -36,11 +36,21 @@ def _elemwise_on_device(node, inputs, context):
     return GpuElemwise(node.op, kernel).make_node(*inputs)
 
 
-# Op class -> function(node, inputs already on the context, context) -> Apply or None.
+# Op class -> function(node, inputs already on the context, context name) -> the device
+# Apply node, or None when this node (its dtypes, its parameters) has no device code.
 DEVICE_IMPLEMENTATIONS = {
     Elemwise: _elemwise_on_device,
     DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
 }
+
+
+def register_device_implementation(op_class):
+    """Decorator: ``function(node, inputs, context)`` runs nodes of ``op_class`` on
+    devices (modules with device ops register themselves when imported)."""
+    def register(function):
+        DEVICE_IMPLEMENTATIONS[op_class] = function
+        return function
+    return register
 
 
 class _Placer:
@@ -98,3 +108,7 @@ def place(fgraph, input_contexts, output_contexts, default):
             new[id(old)] = placed
     outputs = [placer.move(new.get(id(v), v), context) for v, context in zip(fgraph.outputs, output_contexts)]
     return FunctionGraph(inputs, outputs, clone=False)
+
+
+# Modules of device ops for other op families register themselves on import.
+from . import device_reduce  # noqa: E402,F401
