@@ -4,6 +4,7 @@ An array is a Block of memory plus shape, byte strides and a byte offset, so res
 of contiguous data, transpose/dimshuffle and basic slicing are views that copy nothing.
 Kernels receive it as (buffer handle, byte offset).
 """
+import math
 import operator
 
 import numpy as np
@@ -51,15 +52,18 @@ class DeviceArray:
 
     # description --------------------------------------------------------------------
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))
     itemsize = property(lambda self: self.dtype.itemsize)
-    nbytes = property(lambda self: self.size * self.itemsize)
+    nbytes = property(lambda self: math.prod(self.shape) * self.dtype.itemsize)
     kernel_offset = property(lambda self: np.int64(self.block.offset + self.offset))
 
     @property
     def c_contiguous(self):
-        return self.size <= 1 or all(
-            n == 1 or s == c for n, s, c in zip(self.shape, self.strides, _c_strides(self.shape, self.itemsize)))
+        contiguous = self.__dict__.get("_c_contiguous")   # shape and strides never change
+        if contiguous is None:
+            contiguous = self._c_contiguous = self.size <= 1 or all(
+                n == 1 or s == c for n, s, c in zip(self.shape, self.strides, _c_strides(self.shape, self.itemsize)))
+        return contiguous
 
     def __len__(self):
         if not self.shape:
@@ -240,8 +244,7 @@ def empty(shape, dtype="float32", context=None):
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
     if any(int(n) < 0 for n in shape):
         raise ValueError(f"negative dimension in shape {shape}")
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    return DeviceArray(context, context.allocate(nbytes), shape, dtype)
+    return DeviceArray(context, context.allocate(math.prod(shape) * dtype.itemsize), shape, dtype)
 
 
 def zeros(shape, dtype="float32", context=None):

@@ -43,12 +43,16 @@ def _steps(scalar_op):
 class ElementwiseKernel:
     """The kernel sources of one elementwise operation on given dtypes."""
 
-    def __init__(self, scalar_op, in_dtypes, out_dtypes):
+    def __init__(self, scalar_op, in_dtypes, out_dtypes, constants=None):
+        """``constants``: {input index: value} of one-element inputs known when
+        compiling; they become literals of the kernel instead of arguments."""
         self.scalar_op = scalar_op
         self.in_dtypes = [np.dtype(d) for d in in_dtypes]
         self.out_dtypes = [np.dtype(d) for d in out_dtypes]
+        self.constants = dict(constants or {})
+        self.arrays = [k for k in range(len(self.in_dtypes)) if k not in self.constants]
         self._statements()   # raises NoDeviceCode now if some step has no kernel code
-        description = f"{scalar_op}|{self.in_dtypes}|{self.out_dtypes}"
+        description = f"{scalar_op}|{self.in_dtypes}|{self.out_dtypes}|{sorted(self.constants.items())}"
         self.tag = "elemwise_" + hashlib.sha1(description.encode()).hexdigest()[:12]
 
     def _statements(self, type_name=None):
@@ -57,15 +61,24 @@ class ElementwiseKernel:
 
     # pieces --------------------------------------------------------------------------
     def _params(self):
-        names = [f"out{k}" for k in range(len(self.out_dtypes))] + [f"in{k}" for k in range(len(self.in_dtypes))]
+        names = [f"out{k}" for k in range(len(self.out_dtypes))] + [f"in{k}" for k in self.arrays]
         return ", ".join(f"GLOBAL_MEM char *{n}_base, ga_ssize {n}_off" for n in names)
 
     def _pointers(self):
         lines = [f"    GLOBAL_MEM {c_name(d)} *out{k} = (GLOBAL_MEM {c_name(d)} *)(out{k}_base + out{k}_off);"
                  for k, d in enumerate(self.out_dtypes)]
         lines += [f"    const GLOBAL_MEM {c_name(d)} *in{k} = (const GLOBAL_MEM {c_name(d)} *)(in{k}_base + in{k}_off);"
-                  for k, d in enumerate(self.in_dtypes)]
+                  for k, d in enumerate(self.in_dtypes) if k not in self.constants]
         return "\n".join(lines)
+
+    def _literal(self, k):
+        value, dtype = self.constants[k], self.in_dtypes[k]
+        if dtype.kind == "f":
+            text = "NAN" if np.isnan(value) else ("INFINITY" if value > 0 else "-INFINITY") \
+                if np.isinf(value) else repr(float(value))
+        else:
+            text = str(int(value))
+        return f"(({compute_type(dtype)}){text})"
 
     def _scalar_body(self, index_of_input, indent="        "):
         """Loads at index_of_input(k), the statements, and stores at i."""
@@ -73,6 +86,7 @@ class ElementwiseKernel:
         for k, dtype in enumerate(self.in_dtypes):
             at = index_of_input(k)
             load = f"ga_load_half(in{k} + {at})" if dtype == np.float16 else f"in{k}[{at}]"
+            load = self._literal(k) if k in self.constants else load
             lines.append(f"{compute_type(dtype)} x{k} = {load};")
         statements, results = self._statements()
         lines += statements
@@ -92,7 +106,9 @@ class ElementwiseKernel:
 
     def vector_width(self, device):
         """The vector width to use on ``device`` (a DeviceInfo), or 0 for none."""
-        dtypes = set(self.in_dtypes) | set(self.out_dtypes)
+        steps = getattr(self.scalar_op, "body", ())
+        dtypes = {self.in_dtypes[k] for k in self.arrays} | set(self.out_dtypes) | {
+            np.dtype(dtype) for _, _, dtype in steps}
         if device.api != "opencl" or device.kind != "CPU" or dtypes != {np.dtype(np.float32)}:
             return 0
         if not all(op.name in VECTOR_SAFE for op in _steps(self.scalar_op)):
@@ -104,7 +120,8 @@ class ElementwiseKernel:
         """(kernel name, source) of the flat kernel on float vectors of ``width``."""
         name = f"{self.tag}_vec{width}_{''.join('s' if s else 'a' for s in scalar_inputs)}"
         vtype = f"float{width}"
-        lines = [f"{vtype} x{k} = ({vtype})(in{k}[0]);" if scalar else f"{vtype} x{k} = vload{width}(gid, in{k});"
+        lines = [f"{vtype} x{k} = ({vtype})({self._literal(k)});" if k in self.constants else
+                 f"{vtype} x{k} = ({vtype})(in{k}[0]);" if scalar else f"{vtype} x{k} = vload{width}(gid, in{k});"
                  for k, scalar in enumerate(scalar_inputs)]
         statements, results = self._statements(vtype)
         lines += statements
@@ -118,17 +135,16 @@ class ElementwiseKernel:
         """(kernel name, source) for inputs of any element strides over ``ndim`` dims;
         arguments after n: the dims, then each input's stride per dim."""
         name = f"{self.tag}_strided{ndim}"
-        n_in = len(self.in_dtypes)
         dim_params = "".join(f", ga_ssize dim{d}" for d in range(ndim))
-        dim_params += "".join(f", ga_ssize s{k}_{d}" for k in range(n_in) for d in range(ndim))
+        dim_params += "".join(f", ga_ssize s{k}_{d}" for k in self.arrays for d in range(ndim))
         index_lines = []
         for d in range(ndim - 1, -1, -1):
-            moves = " ".join(f"o{k} += c * s{k}_{d};" for k in range(n_in))
+            moves = " ".join(f"o{k} += c * s{k}_{d};" for k in self.arrays)
             index_lines.append(f"        {{ const ga_ssize c = rest % dim{d}; rest /= dim{d}; {moves} }}")
         body = self._scalar_body(lambda k: f"o{k}")
         return name, render("elemwise_strided.c", name=name, params=self._params(), ndim=ndim,
                             pointers=self._pointers(), dim_params=dim_params,
-                            offsets="".join(f", o{k} = 0" for k in range(n_in)),
+                            offsets="".join(f", o{k} = 0" for k in self.arrays),
                             index_lines="\n".join(index_lines), body=body)
 
 

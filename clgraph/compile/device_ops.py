@@ -112,16 +112,17 @@ class GpuElemwise(DeviceOp):
 
     __props__ = ("elemwise",)
 
-    def __init__(self, elemwise, kernel):
+    def __init__(self, elemwise, kernel, output_types):
         self.elemwise = elemwise          # the host Elemwise it replaces
         self.kernel = kernel              # codegen.elemwise.ElementwiseKernel
-        self._built = {}                  # (context, kernel name) -> Kernel
+        self.output_types = output_types  # the host node's output TensorTypes
+        self._built = {}                  # (context, variant) -> Kernel
+        self._widths = {}                 # context -> vector width used there
 
     def make_node(self, *inputs):
-        host = self.elemwise.make_node(*inputs)
+        """Inputs: the host node's inputs that are not compiled-in constants."""
         context = inputs[0].type.context
-        return Apply(self, inputs, [DeviceTensorType(o.type.dtype, o.type.shape, context)()
-                                    for o in host.outputs])
+        return Apply(self, inputs, [DeviceTensorType(t.dtype, t.shape, context)() for t in self.output_types])
 
     def perform(self, node, inputs):
         context = inputs[0].context
@@ -131,8 +132,13 @@ class GpuElemwise(DeviceOp):
         if n == 0:
             return outputs
         if all(x.c_contiguous and (x.shape == shape or x.size == 1) for x in inputs):
-            scalars = tuple(x.size == 1 for x in inputs)
-            width = self.kernel.vector_width(context.info)
+            scalars = [True] * len(self.kernel.in_dtypes)   # constants: compiled in
+            for k, x in zip(self.kernel.arrays, inputs):
+                scalars[k] = x.size == 1
+            scalars = tuple(scalars)
+            width = self._widths.get(context)
+            if width is None:
+                width = self._widths[context] = self.kernel.vector_width(context.info)
             variant, items, extra = ("vector" if width else "flat", scalars, width), (
                 max(n // width, n % width) if width else n), ()
         else:
@@ -155,10 +161,12 @@ class GpuElemwise(DeviceOp):
         """{kernel name: source without the header} of this node for ``dialect``: the
         flat and strided variants, and on OpenCL CPU devices the vector one."""
         ndim = max(1, node.outputs[0].ndim)
-        variants = [self.kernel.flat((False,) * len(node.inputs)), self.kernel.strided(ndim)]
+        arrays = tuple(k not in self.kernel.constants for k in range(len(self.kernel.in_dtypes)))
+        everything = tuple(not a for a in arrays)
+        variants = [self.kernel.flat(everything), self.kernel.strided(ndim)]
         width = self.kernel.vector_width(device) if dialect == "opencl" else 0
         if width:
-            variants.append(self.kernel.vector((False,) * len(node.inputs), width))
+            variants.append(self.kernel.vector(everything, width))
         return dict(variants)
 
     def _build(self, context, variant):

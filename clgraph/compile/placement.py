@@ -1,12 +1,15 @@
 """Placement: every node of a compiled graph gets a context, and transfers are inserted.
 
-A node runs where its inputs already are (the one device context among them), else on
-the default context; a node whose inputs live on two device contexts is an error
-naming both (transfer one of them first). A node runs on a device when it has a device
+A node runs where its pinned inputs are: values the user placed (shared variables on a
+context, explicit transfers) and what is computed from them on that context; a node
+whose pinned inputs live on two device contexts is an error naming both (transfer one
+of them first). Other nodes run on the default context, and their values move freely. A node runs on a device when it has a device
 implementation for its dtypes there, on the host otherwise. Transfers are inserted
 where a value crosses from one context to another, once per value and destination;
 constants are uploaded once, when the function is built.
 """
+import numpy as np
+
 from clgraph.backends import DeviceError, get_context, to_device
 from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
@@ -22,18 +25,32 @@ def _location(var):
     return var.type.context if isinstance(var.type, DeviceTensorType) else "cpu"
 
 
+def scalar_constant(var):
+    """The value of a one-element constant, also through the DimShuffle broadcasting
+    it; None for anything else."""
+    if var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    if isinstance(var, Constant) and np.size(var.data) == 1:
+        return np.asarray(var.data).item()
+    return None
+
+
 def _elemwise_on_device(node, inputs, context):
     from clgraph.codegen.elemwise import ElementwiseKernel
 
     dtypes = [v.type.dtype for v in node.inputs + node.outputs]
     if "float64" in dtypes and not get_context(context).info.fp64:
         return None
+    constants = {k: value for k, value in enumerate(map(scalar_constant, node.inputs)) if value is not None}
     try:
         kernel = ElementwiseKernel(node.op.scalar_op, [v.type.dtype for v in node.inputs],
-                                   [v.type.dtype for v in node.outputs])
+                                   [v.type.dtype for v in node.outputs], constants)
     except NoDeviceCode:
         return None
-    return GpuElemwise(node.op, kernel).make_node(*inputs)
+    if not kernel.arrays:
+        return None   # constant folding's job
+    return GpuElemwise(node.op, kernel, [v.type for v in node.outputs]).make_node(
+        *[inputs[k] for k in kernel.arrays])
 
 
 # Op class -> function(node, inputs already on the context, context name) -> the device
@@ -56,7 +73,8 @@ def register_device_implementation(op_class):
 class _Placer:
     def __init__(self, default):
         self.default = default
-        self.moved = {}   # (id(var), context) -> the var on that context
+        self.moved = {}      # (id(var), context) -> the var on that context
+        self.pinned = set()  # ids of variables whose context the user chose
 
     def move(self, var, context):
         """``var`` on ``context``, through a transfer made once."""
@@ -74,8 +92,10 @@ class _Placer:
     def place(self, node, inputs):
         """The new node's outputs for ``node`` given its ``inputs`` (already placed)."""
         if isinstance(node.op, Transfer):
-            return [self.move(inputs[0], node.op.target)]
-        devices = sorted({_location(v) for v in inputs} - {"cpu"})
+            moved = self.move(inputs[0], node.op.target)
+            self.pinned.add(id(moved))
+            return [moved]
+        devices = sorted({_location(v) for v in inputs if id(v) in self.pinned} - {"cpu"})
         if len(devices) > 1:
             raise DeviceError(
                 f"{node.op} mixes values on contexts {devices[0]!r} and {devices[1]!r} "
@@ -86,6 +106,8 @@ class _Placer:
         if implementation is not None:
             device_node = implementation(node, [self.move(v, context) for v in inputs], context)
             if device_node is not None:
+                if devices:
+                    self.pinned.update(id(v) for v in device_node.outputs)
                 return device_node.outputs
         return node.op.make_node(*[self.move(v, "cpu") for v in inputs]).outputs
 
@@ -99,6 +121,8 @@ def place(fgraph, input_contexts, output_contexts, default):
     inputs = []
     for var, context in zip(fgraph.inputs, input_contexts):
         placed = var if context == "cpu" else type_on(context, var.type.dtype, var.type.shape)(var.name)
+        if context != "cpu":
+            placer.pinned.add(id(placed))
         new[id(var)] = placed
         inputs.append(placed)
     for node in fgraph.toposort():

@@ -41,8 +41,9 @@ def evaluate(outputs, givens):
     return [values[id(v)] if id(v) in values else v.data for v in outputs]
 
 
-def run_node(node, args):
-    """``node.op.perform`` on ``args``, with errors naming the op and its inputs."""
+def run_node(node, args, check=True):
+    """``node.op.perform`` on ``args``, with errors naming the op and its inputs; with
+    ``check``, each result is checked against its output's type."""
     try:
         results = node.op.perform(node, args)
     except Exception as exc:
@@ -56,7 +57,7 @@ def run_node(node, args):
         raise error.with_traceback(exc.__traceback__) from exc
     if len(results) != len(node.outputs):
         raise RuntimeError(f"{node.op} produced {len(results)} outputs, {len(node.outputs)} expected")
-    for output, result in zip(node.outputs, results):   # an op's result must fit its type
+    for output, result in zip(node.outputs, results if check else ()):   # results fit their types
         try:
             output.type.filter(result, strict=True)
         except TypeError as exc:

@@ -1,0 +1,111 @@
+"""Kernels of matrix products, rendered from the shared templates.
+
+Three families, for float32 and float64 (other dtypes have no kernel: their products
+run on the host):
+
+- ``blocked_gemm``: register blocks on OpenCL vector types, for CPU devices (OpenCL only);
+- ``tiled_gemm``: local-memory tiles, for GPUs (both dialects);
+- ``gemv``: a matrix-vector product, one group per row with a reduction (both dialects).
+
+All three compute ``alpha * A @ B + beta * C`` (C not read when beta == 0) with strides
+in elements; every size is handled, the edges by bounds checks inside the kernels.
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from clgraph.backends.dtypes import c_name
+from clgraph.backends.program import render
+
+from .elemwise import _widest_native
+
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# Register block of blocked_gemm: BLOCK_ROWS rows x BLOCK_VECTORS vectors of C, 12
+# accumulators + 2 rows of B + 1 broadcast = 15 of the 16 registers of AVX2 (measured
+# on PoCL/znver3 against 4x2, 4x3, 3x4 and 8x1).
+BLOCK_ROWS, BLOCK_VECTORS = 6, 2
+# Length of K per blocked_gemm launch, and the part of L2 the rows of A of a band of
+# blocks may fill: a block's rows of A (BLOCK_ROWS x K_CHUNK) and its panel of B
+# (K_CHUNK x block columns) then stay in cache while neighbouring blocks reuse them.
+K_CHUNK = 256
+BAND_BYTES = 192 * 1024
+# tiled_gemm: TILE x TILE of C per group of TILE_THREADS x TILE_THREADS work-items.
+TILE, TILE_K, TILE_THREADS = 64, 16, 16
+GEMV_MAX_GROUP = 256
+_OPENCL_NAMES = {"float32": "float", "float64": "double"}   # stems of the vector types
+
+
+def supported(dtype):
+    """Whether matrix products of ``dtype`` have kernels."""
+    return np.dtype(dtype) in DTYPES
+
+
+def blocked_width(device, dtype):
+    """The vector width of blocked_gemm for ``dtype`` on ``device`` (a DeviceInfo), or
+    0 where the tiled kernel is the one to use (GPUs, CUDA, non-OpenCL CPUs)."""
+    if device.api != "opencl" or device.kind != "CPU":
+        return 0
+    float_width = min(device.preferred_float_vector_width or 4, _widest_native(device))
+    # One register holds float_width floats whatever the dtype; at least 2 elements.
+    width = max(2, float_width * 4 // np.dtype(dtype).itemsize)
+    return width if width in (2, 4, 8, 16) else 0
+
+
+def blocked_band(dtype):
+    """Block rows per band of blocked_gemm (see gemm_blocked.c)."""
+    return max(1, BAND_BYTES // (BLOCK_ROWS * K_CHUNK * np.dtype(dtype).itemsize))
+
+
+@lru_cache(maxsize=None)
+def blocked_gemm(dtype, width):
+    """(kernel name, source) of the register-blocked GEMM on vectors of ``width``."""
+    dtype = np.dtype(dtype)
+    ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
+    rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
+    name = f"gemm_blocked_{dtype.name}_{rows}x{vectors}x{width}"
+    indent = "        "
+    accumulators = [f"{vtype} acc{r}_{v} = ({vtype})(0);" for r in range(rows) for v in range(vectors)]
+    row_pointers = [f"const GLOBAL_MEM {ctype} *a{r} = A + (row0 + {r}) * sa0;" for r in range(rows)]
+    step = [f"{vtype} b{v} = GEMM_LOAD((b + {v * width}));" for v in range(vectors)] + ["b += sb0;"]
+    for r in range(rows):
+        step.append(f"{{ const {vtype} a = ({vtype})(*a{r}); a{r} += sa1; "
+                    + " ".join(f"acc{r}_{v} += a * b{v};" for v in range(vectors)) + " }")
+    stores = [f"GEMM_OUT((C + (row0 + {r}) * sc0 + col0 + {v * width}), acc{r}_{v})"
+              for r in range(rows) for v in range(vectors)]
+    return name, render(
+        "gemm_blocked.c", name=name, ctype=ctype, vtype=vtype, width=width, rows=rows, vectors=vectors,
+        cols=vectors * width, band=blocked_band(dtype),
+        load_elements=", ".join(f"(p)[{e}]" for e in range(width)),
+        store_elements=" ".join(f"(p)[{e}] = (v).s{e:x};" for e in range(width)),
+        accumulators="\n".join(indent + line for line in accumulators),
+        row_pointers="\n".join(indent + line for line in row_pointers),
+        step=indent + "    {\n" + "\n".join(indent + "        " + line for line in step) + "\n" + indent + "    }",
+        stores="\n".join(indent + line for line in stores))
+
+
+@lru_cache(maxsize=None)
+def tiled_gemm(dtype):
+    """(kernel name, source) of the local-memory tiled GEMM."""
+    dtype = np.dtype(dtype)
+    name = f"gemm_tiled_{dtype.name}_{TILE}x{TILE_K}"
+    return name, render("gemm_tiled.c", name=name, ctype=c_name(dtype), tile=TILE, tile_k=TILE_K,
+                        threads=TILE_THREADS, per=TILE // TILE_THREADS)
+
+
+@lru_cache(maxsize=None)
+def gemv(dtype):
+    """(kernel name, source) of the matrix-vector product."""
+    dtype = np.dtype(dtype)
+    name = f"gemv_{dtype.name}"
+    return name, render("gemv.c", name=name, ctype=c_name(dtype), max_group=GEMV_MAX_GROUP)
+
+
+def sources(dialect, device, dtype):
+    """{kernel name: source} of every matrix-product kernel of ``dtype`` that runs on
+    ``device`` in ``dialect``."""
+    width = blocked_width(device, dtype) if dialect == "opencl" else 0
+    return dict([blocked_gemm(dtype, width) if width else tiled_gemm(dtype), gemv(dtype)])
+
+
+__all__ = ["DTYPES", "supported", "blocked_width", "blocked_gemm", "tiled_gemm", "gemv", "sources"]
