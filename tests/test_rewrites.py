@@ -16,7 +16,7 @@ import clgraph.tensor as T
 from clgraph import config, function
 from clgraph.graph import Apply, FunctionGraph, Op, ancestors, graph_inputs
 from clgraph.rewrite import REWRITES
-from clgraph.rewrite.basic import MAX_FOLDED_SIZE
+from clgraph.rewrite.basic import MAX_FOLDED_SIZE, MAX_FUSED_INPUTS, MAX_FUSED_STEPS
 from clgraph.rewrite.db import selected
 from clgraph.scalar import Composite
 from clgraph.tensor.type import TensorType
@@ -80,7 +80,8 @@ def test_passes_run_in_order_with_their_tags():
         "merge", "constant_folding", "merge_after_folding", "merge_after_fusion"]
     assert [r.name for r in selected("merge")] == ["merge", "merge_after_folding", "merge_after_fusion"]
     assert selected("None") == []
-    assert all("merge" in REWRITES[name].tags for name in ("merge", "merge_after_folding", "merge_after_fusion"))
+    merges = ("merge", "merge_after_folding", "merge_after_fusion")
+    assert all({"merge", "fast_run", "fast_compile"} <= REWRITES[name].tags for name in merges)
     assert [r.name for r in selected("fast_run", excluding="merge:canonicalize")] == [
         "constant_folding", "elemwise_fusion"]
 
@@ -106,8 +107,7 @@ def test_seed_x_plus_y_times_x_is_one_composite_node():
 def test_seed_fusion_in_the_default_mode():
     x, y = T.matrices("x", "y")
     z = (x + y) * x
-    f = function([x, y], z)
-    elementwise = [name for name in map(str, nodes(f)) if "Elemwise{" in name]
+    f = function([x, y], z)   # placed on a device: GpuElemwise{...} between transfers, as in the seed
     elementwise = [str(node.op) for node in nodes(f) if "Elemwise{" in str(node.op)]
     assert len(elementwise) == 1
     assert elementwise[0].endswith("Elemwise{Composite{((i0 + i1) * i0)}}")
@@ -137,6 +137,28 @@ def test_a_chain_of_five_elementwise_ops_is_one_node():
     assert str(node.op) == "Elemwise{Composite{sin(cos(exp(tanh((-i0)))))}}"
     assert len(node.op.scalar_op.body) == 5
     check_values(f, [x], [out], {x: rand(3, 4)})
+
+
+def test_a_long_chain_is_cut_into_composites_of_bounded_size():
+    x = T.dvector("x")
+    out = x
+    for _ in range(2 * MAX_FUSED_STEPS + 10):
+        out = T.sin(out)
+    f = compile_host([x], out)
+    sizes = [len(node.op.scalar_op.body) for node in nodes(f)]
+    assert len(sizes) == 3 and max(sizes) == MAX_FUSED_STEPS and sum(sizes) == 2 * MAX_FUSED_STEPS + 10
+    assert all(str(node.op).startswith("Elemwise{Composite{sin(") for node in nodes(f))
+    check_values(f, [x], [out], {x: rand(3)})
+
+
+def test_a_composite_takes_a_bounded_number_of_inputs():
+    xs = [T.dvector(f"x{k}") for k in range(MAX_FUSED_INPUTS + 8)]
+    out = xs[0]
+    for x in xs[1:]:
+        out = T.tanh(out) + x
+    f = compile_host(xs, out)
+    assert len(nodes(f)) == 2 and max(node.nin for node in nodes(f)) == MAX_FUSED_INPUTS
+    check_values(f, xs, [out], {x: rand(2) for x in xs}, rtol=1e-12)
 
 
 def test_an_intermediate_also_returned_becomes_a_second_output():
@@ -491,7 +513,8 @@ UNARY = {
 }
 BINARY = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "maximum": T.maximum, "div": lambda a, b: a / (b * b + 1), "cancel": lambda a, b: a * (b * b + 1) / (b * b + 1),
+    "maximum": T.maximum, "div": lambda a, b: a / (b * b + 1),
+    "cancel": lambda a, b: a * (b * b + 1) / (b * b + 1),
     # a threshold, not a > b: x * y / y and x may differ by a rounding, and so compare
     "switch": lambda a, b: T.switch(a > 0.5, a, b * 2),
 }

@@ -52,7 +52,9 @@ class ElementwiseKernel:
         self.constants = dict(constants or {})
         self.arrays = [k for k in range(len(self.in_dtypes)) if k not in self.constants]
         self._statements()   # raises NoDeviceCode now if some step has no kernel code
-        description = f"{scalar_op}|{self.in_dtypes}|{self.out_dtypes}|{sorted(self.constants.items())}"
+        structure = scalar_op._key() if hasattr(scalar_op, "_key") else scalar_op.name   # not the
+        # printed expression, which repeats shared steps and can grow exponentially
+        description = f"{structure}|{self.in_dtypes}|{self.out_dtypes}|{sorted(self.constants.items())}"
         self.tag = "elemwise_" + hashlib.sha1(description.encode()).hexdigest()[:12]
 
     def _statements(self, type_name=None):

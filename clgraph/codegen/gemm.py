@@ -28,8 +28,14 @@ BLOCK_ROWS, BLOCK_VECTORS = 6, 2
 # Length of K per blocked_gemm launch, and the part of L2 the rows of A of a band of
 # blocks may fill: a block's rows of A (BLOCK_ROWS x K_CHUNK) and its panel of B
 # (K_CHUNK x block columns) then stay in cache while neighbouring blocks reuse them.
-K_CHUNK = 256
+K_CHUNK = 512
 BAND_BYTES = 192 * 1024
+# blocked_gemm first packs B into contiguous panels when A has at least PACK_MIN rows,
+# and A when B has at least PACK_MIN columns: below, an operand is read about once and a
+# packing pass would double its traffic.
+PACK_MIN = 32
+PACK_ROWS = 32   # rows of a panel per work-item of the packing kernel
+GEVM_VECTORS = 16   # vectors of y per work-item of the vector-matrix product (in L1)
 # tiled_gemm: TILE x TILE of C per group of TILE_THREADS x TILE_THREADS work-items.
 TILE, TILE_K, TILE_THREADS = 64, 16, 16
 GEMV_MAX_GROUP = 256
@@ -66,7 +72,7 @@ def blocked_gemm(dtype, width):
     name = f"gemm_blocked_{dtype.name}_{rows}x{vectors}x{width}"
     indent = "        "
     accumulators = [f"{vtype} acc{r}_{v} = ({vtype})(0);" for r in range(rows) for v in range(vectors)]
-    row_pointers = [f"const GLOBAL_MEM {ctype} *a{r} = A + (row0 + {r}) * sa0;" for r in range(rows)]
+    row_pointers = [f"const GLOBAL_MEM {ctype} *a{r} = a_panel + {r} * sa0;" for r in range(rows)]
     step = [f"{vtype} b{v} = GEMM_LOAD((b + {v * width}));" for v in range(vectors)] + ["b += sb0;"]
     for r in range(rows):
         step.append(f"{{ const {vtype} a = ({vtype})(*a{r}); a{r} += sa1; "
@@ -75,8 +81,9 @@ def blocked_gemm(dtype, width):
               for r in range(rows) for v in range(vectors)]
     return name, render(
         "gemm_blocked.c", name=name, ctype=ctype, vtype=vtype, width=width, rows=rows, vectors=vectors,
-        cols=vectors * width, band=blocked_band(dtype),
+        cols=vectors * width, band=blocked_band(dtype), pack_rows=PACK_ROWS, span_vectors=GEVM_VECTORS,
         load_elements=", ".join(f"(p)[{e}]" for e in range(width)),
+        horizontal_sum=" + ".join(f"acc.s{e:x}" for e in range(width)),
         store_elements=" ".join(f"(p)[{e}] = (v).s{e:x};" for e in range(width)),
         accumulators="\n".join(indent + line for line in accumulators),
         row_pointers="\n".join(indent + line for line in row_pointers),

@@ -177,8 +177,9 @@ class Function:
                     for (shared, _), value in zip(maker.updates, results[n_out:])]
         for (shared, _), value in zip(maker.updates, prepared):   # all or none
             shared._value = value
-        outputs = [value if out.borrow else _unaliased(value, inputs)
-                   for out, value in zip(maker.outputs, results[:n_out])]
+        outputs = []
+        for out, value in zip(maker.outputs, results[:n_out]):   # each output the caller's own
+            outputs.append(value if out.borrow else _unaliased(value, inputs + outputs))
         return outputs[0] if self._single else outputs
 
     def _check(self, index, value):

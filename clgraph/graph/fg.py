@@ -5,7 +5,7 @@ changes the graph the user built. It keeps, for every variable, the nodes that u
 (its clients), so a replacement changes only the nodes that used the old variable, in
 place, and nodes nothing uses any more leave the graph.
 """
-from .basic import Apply, Constant, io_toposort
+from .basic import Apply, io_toposort
 
 
 def _copy_graph(inputs, outputs):
@@ -20,7 +20,7 @@ def _copy_graph(inputs, outputs):
 
 
 def _is_constant(var):
-    return isinstance(var, Constant) or hasattr(var, "data")
+    return hasattr(var, "data")   # constants, and any variable that carries its value
 
 
 class FunctionGraph:
@@ -31,7 +31,8 @@ class FunctionGraph:
         self._outputs = list(outputs)
         self._rebuild()
 
-    # inputs and outputs may be reassigned (placement does); the bookkeeping follows.
+    # Inputs and outputs may be reassigned; the bookkeeping follows. (Reassigning one
+    # and then the other passes through a mismatched state, so only __init__ checks.)
     @property
     def inputs(self):
         return self._inputs
@@ -39,7 +40,7 @@ class FunctionGraph:
     @inputs.setter
     def inputs(self, inputs):
         self._inputs = list(inputs)
-        self._rebuild()
+        self._rebuild(check=False)
 
     @property
     def outputs(self):
@@ -48,15 +49,18 @@ class FunctionGraph:
     @outputs.setter
     def outputs(self, outputs):
         self._outputs = list(outputs)
-        self._rebuild()
+        self._rebuild(check=False)
 
-    def _rebuild(self):
+    def _rebuild(self, check=True):
         self._nodes = set()
         self._clients = {}   # variable -> [(node, input index)], in topological order
-        self._import(io_toposort(self._inputs, self._outputs))
+        order = io_toposort(self._inputs, self._outputs)
+        self._import(order)
+        if not check:
+            return
         inputs = set(self._inputs)
         missing = []
-        for var in [v for node in self.toposort() for v in node.inputs] + self._outputs:
+        for var in [v for node in order for v in node.inputs] + self._outputs:
             if var.owner is None and var not in inputs and not _is_constant(var) and var not in missing:
                 missing.append(var)
         if missing:

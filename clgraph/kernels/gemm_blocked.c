@@ -6,9 +6,17 @@
  * ${rows} x ${cols} block of C, held in ${rows} x ${vectors} registers of ${vtype}: per k, ${rows}
  * broadcast elements of A times ${vectors} vectors of a row of B. Consecutive work-items
  * walk a band of ${band} block rows before the next block column, so the band's rows of A
- * stay in L2 and one column panel of B in L1; the host cuts K into chunks (k0, k1) so
- * that both fit. Strides are in elements: A any, B and C unit column stride. Blocks cut
- * by the matrix edge take a slower path: whole vectors where they fit, then scalars.
+ * stay in L2 while a column panel of B is reused from L1; the host cuts K into chunks
+ * (k0, k1) so that both fit.
+ *
+ * A and B are read as panels, strides in elements, C with unit column stride:
+ *     A[m, k] = A[(m / ${rows}) * sap + k * sa1 + (m % ${rows}) * sa0]
+ *     B[k, n] = B[(n / ${cols}) * sbp + k * sb0 + n % ${cols}]
+ * so A is any matrix (sap = ${rows} * sa0) and B any matrix with contiguous rows
+ * (sbp = ${cols}), or both are the contiguous panels that ${name}_pack writes
+ * (sap = K * ${rows}, sa1 = ${rows}, sa0 = 1; sbp = K * ${cols}, sb0 = ${cols}), which the caches hold
+ * whatever the matrices' strides and which are read as one stream each. Blocks cut by
+ * the matrix edge take a slower path: whole vectors where they fit, then scalars.
  *
  * Vectors are loaded and stored element by element: PoCL's vload/vstore/fma are calls
  * into its builtin library, which spill every accumulator; element accesses compile to
@@ -22,7 +30,7 @@ KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
                     GLOBAL_MEM char *a_base, ga_ssize a_off,
                     GLOBAL_MEM char *b_base, ga_ssize b_off,
                     ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
-                    ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sc0,
+                    ga_ssize sa0, ga_ssize sa1, ga_ssize sap, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
                     ${ctype} alpha, ${ctype} beta)
 {
     GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
@@ -36,13 +44,15 @@ KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
         return;
     const ga_ssize band = g / (${band} * col_blocks), in_band = g % (${band} * col_blocks);
     const ga_ssize band_rows = row_blocks - band * ${band} < ${band} ? row_blocks - band * ${band} : ${band};
-    const ga_ssize row0 = (band * ${band} + in_band % band_rows) * ${rows};
-    const ga_ssize col0 = in_band / band_rows * ${cols};
+    const ga_ssize row_block = band * ${band} + in_band % band_rows, col_block = in_band / band_rows;
+    const ga_ssize row0 = row_block * ${rows}, col0 = col_block * ${cols};
+    const GLOBAL_MEM ${ctype} *a_panel = A + row_block * sap;   /* A[row0 + i, k] = a_panel[k * sa1 + i * sa0] */
+    const GLOBAL_MEM ${ctype} *b_panel = B + col_block * sbp;   /* B[k, col0 + j] = b_panel[k * sb0 + j] */
 
     if (row0 + ${rows} <= M && col0 + ${cols} <= N) {
 ${accumulators}
 ${row_pointers}
-        const GLOBAL_MEM ${ctype} *b = B + col0;
+        const GLOBAL_MEM ${ctype} *b = b_panel;
         ga_ssize k = 0;
         for (; k + 2 <= K; k += 2) {   /* unrolled twice: fewer loop overheads per FMA */
 ${step}
@@ -55,24 +65,123 @@ ${stores}
         return;
     }
 
-    const ga_ssize row_end = M < row0 + ${rows} ? M : row0 + ${rows};
-    const ga_ssize col_end = N < col0 + ${cols} ? N : col0 + ${cols};
-    for (ga_ssize r = row0; r < row_end; ++r) {
-        const GLOBAL_MEM ${ctype} *a = A + r * sa0;
-        GLOBAL_MEM ${ctype} *c = C + r * sc0;
-        ga_ssize j = col0;
-        for (; j + ${width} <= col_end; j += ${width}) {
+    const ga_ssize rows = M - row0 < ${rows} ? M - row0 : ${rows};
+    const ga_ssize cols = N - col0 < ${cols} ? N - col0 : ${cols};
+    for (ga_ssize i = 0; i < rows; ++i) {
+        const GLOBAL_MEM ${ctype} *a = a_panel + i * sa0;
+        GLOBAL_MEM ${ctype} *c = C + (row0 + i) * sc0 + col0;
+        ga_ssize j = 0;
+        for (; j + ${width} <= cols; j += ${width}) {
             ${vtype} acc = (${vtype})(0);
             for (ga_ssize k = 0; k < K; ++k)
-                acc += (${vtype})(a[k * sa1]) * GEMM_LOAD((B + k * sb0 + j));
+                acc += (${vtype})(a[k * sa1]) * GEMM_LOAD((b_panel + k * sb0 + j));
             GEMM_OUT((c + j), acc)
         }
-        for (; j < col_end; ++j) {
+        for (; j < cols; ++j) {
             ${ctype} acc = 0;
             for (ga_ssize k = 0; k < K; ++k)
-                acc += a[k * sa1] * B[k * sb0 + j];
+                acc += a[k * sa1] * b_panel[k * sb0 + j];
             c[j] = beta != 0 ? alpha * acc + beta * c[j] : alpha * acc;
         }
+    }
+}
+
+/* The panels ${name} reads: out[p][k][j] = X[k, p * width + j] for X of K x N (any
+ * strides), zero past column N - 1. B gives its panels with width ${cols}, A (as X = A.T)
+ * with width ${rows}. A work-item copies ${pack_rows} rows of a panel (one per work-item
+ * costs PoCL more in work-item switches than in copying). */
+KERNEL void ${name}_pack(GLOBAL_MEM char *out_base, ga_ssize out_off,
+                         GLOBAL_MEM char *x_base, ga_ssize x_off,
+                         ga_ssize K, ga_ssize N, ga_ssize s0, ga_ssize s1, ga_ssize width)
+{
+    GLOBAL_MEM ${ctype} *out = (GLOBAL_MEM ${ctype} *)(out_base + out_off);
+    const GLOBAL_MEM ${ctype} *X = (const GLOBAL_MEM ${ctype} *)(x_base + x_off);
+    const ga_ssize runs = (K + ${pack_rows} - 1) / ${pack_rows};
+    const ga_ssize items = runs * ((N + width - 1) / width);
+    for (ga_ssize i = GLOBAL_ID_0; i < items; i += LDIM_0 * GDIM_0) {
+        const ga_ssize n0 = i / runs * width, k0 = i % runs * ${pack_rows};
+        const ga_ssize k1 = K < k0 + ${pack_rows} ? K : k0 + ${pack_rows};
+        for (ga_ssize k = k0; k < k1; ++k) {
+            GLOBAL_MEM ${ctype} *o = out + (n0 * K + k * width);
+            const GLOBAL_MEM ${ctype} *x = X + k * s0 + n0 * s1;
+            for (ga_ssize j = 0; j < width; ++j)
+                o[j] = n0 + j < N ? x[j * s1] : (${ctype})0;
+        }
+    }
+}
+
+/* Matrix-vector product on vectors: y[i] = alpha * sum over k of A[i, k] x[k] + beta * y[i]
+ * (y not read when beta == 0) for A with contiguous rows and a contiguous x; strides in
+ * elements. A work-item computes one row with four vector accumulators (independent
+ * FMA chains), then the ${width}-element tail of the row with scalars. */
+KERNEL void ${name}_gemv(GLOBAL_MEM char *y_base, ga_ssize y_off,
+                         GLOBAL_MEM char *a_base, ga_ssize a_off,
+                         GLOBAL_MEM char *x_base, ga_ssize x_off,
+                         ga_ssize M, ga_ssize K, ga_ssize sa0, ga_ssize sy, ${ctype} alpha, ${ctype} beta)
+{
+    GLOBAL_MEM ${ctype} *y = (GLOBAL_MEM ${ctype} *)(y_base + y_off);
+    const GLOBAL_MEM ${ctype} *x = (const GLOBAL_MEM ${ctype} *)(x_base + x_off);
+    const ga_ssize row = GLOBAL_ID_0;
+    if (row >= M)
+        return;
+    const GLOBAL_MEM ${ctype} *a = (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + row * sa0;
+    ${vtype} acc0 = (${vtype})(0), acc1 = (${vtype})(0), acc2 = (${vtype})(0), acc3 = (${vtype})(0);
+    ga_ssize k = 0;
+    for (; k + 4 * ${width} <= K; k += 4 * ${width}) {
+        acc0 += GEMM_LOAD((a + k)) * GEMM_LOAD((x + k));
+        acc1 += GEMM_LOAD((a + k + ${width})) * GEMM_LOAD((x + k + ${width}));
+        acc2 += GEMM_LOAD((a + k + 2 * ${width})) * GEMM_LOAD((x + k + 2 * ${width}));
+        acc3 += GEMM_LOAD((a + k + 3 * ${width})) * GEMM_LOAD((x + k + 3 * ${width}));
+    }
+    for (; k + ${width} <= K; k += ${width})
+        acc0 += GEMM_LOAD((a + k)) * GEMM_LOAD((x + k));
+    const ${vtype} acc = (acc0 + acc1) + (acc2 + acc3);
+    ${ctype} sum = ${horizontal_sum};
+    for (; k < K; ++k)
+        sum += a[k] * x[k];
+    y[row * sy] = beta != 0 ? alpha * sum + beta * y[row * sy] : alpha * sum;
+}
+
+/* Vector-matrix product on vectors: y[n] = alpha * sum over k of x[k] B[k, n] + beta * y[n]
+ * (y not read when beta == 0) for B with contiguous rows; strides in elements. A
+ * work-item computes ${span_vectors} vectors of y, adding x[k] times a row of B for each k
+ * (reading B row by row, contiguously), then the columns past the last whole vector. */
+KERNEL void ${name}_gevm(GLOBAL_MEM char *y_base, ga_ssize y_off,
+                         GLOBAL_MEM char *x_base, ga_ssize x_off,
+                         GLOBAL_MEM char *b_base, ga_ssize b_off,
+                         ga_ssize K, ga_ssize N, ga_ssize sx, ga_ssize sb0, ga_ssize sy,
+                         ${ctype} alpha, ${ctype} beta)
+{
+    GLOBAL_MEM ${ctype} *y = (GLOBAL_MEM ${ctype} *)(y_base + y_off);
+    const GLOBAL_MEM ${ctype} *x = (const GLOBAL_MEM ${ctype} *)(x_base + x_off);
+    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
+    const ga_ssize j0 = GLOBAL_ID_0 * ${span_vectors} * ${width};
+    if (j0 >= N)
+        return;
+    const ga_ssize j1 = N - j0 < ${span_vectors} * ${width} ? N : j0 + ${span_vectors} * ${width};
+    const ga_ssize vectors = (j1 - j0) / ${width};
+    ${vtype} acc[${span_vectors}];
+    for (int v = 0; v < ${span_vectors}; ++v)
+        acc[v] = (${vtype})(0);
+    for (ga_ssize k = 0; k < K; ++k) {
+        const ${vtype} xk = (${vtype})(x[k * sx]);
+        const GLOBAL_MEM ${ctype} *b = B + k * sb0 + j0;
+        for (ga_ssize v = 0; v < vectors; ++v)
+            acc[v] += xk * GEMM_LOAD((b + v * ${width}));
+    }
+    for (ga_ssize v = 0; v < vectors; ++v) {
+        ${ctype} sum[${width}];
+        GEMM_STORE(sum, acc[v])
+        for (int e = 0; e < ${width}; ++e) {
+            GLOBAL_MEM ${ctype} *out = y + (j0 + v * ${width} + e) * sy;
+            *out = beta != 0 ? alpha * sum[e] + beta * *out : alpha * sum[e];
+        }
+    }
+    for (ga_ssize j = j0 + vectors * ${width}; j < j1; ++j) {
+        ${ctype} sum = 0;
+        for (ga_ssize k = 0; k < K; ++k)
+            sum += x[k * sx] * B[k * sb0 + j];
+        y[j * sy] = beta != 0 ? alpha * sum + beta * y[j * sy] : alpha * sum;
     }
 }
 

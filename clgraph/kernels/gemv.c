@@ -34,9 +34,9 @@ KERNEL void ${name}(GLOBAL_MEM char *y_base, ga_ssize y_off,
             s0 += a[k * sa1] * x[k * sx];
         partial[lid] = (s0 + s1) + (s2 + s3);
         LOCAL_BARRIER();
-        for (ga_ssize half = step / 2; half > 0; half /= 2) {
-            if (lid < half)
-                partial[lid] += partial[lid + half];
+        for (ga_ssize span = step / 2; span > 0; span /= 2) {
+            if (lid < span)
+                partial[lid] += partial[lid + span];
             LOCAL_BARRIER();
         }
         /* No barrier needed before the next row: every read of partial[lid] for lid > 0

@@ -1,5 +1,5 @@
 """Graph rewrites: named passes in a database, selected by tags."""
+from . import basic  # noqa: F401  (importing it registers the passes)
 from .db import REWRITES, register, rewrite_graph
-from . import basic  # noqa: E402,F401  (registers the passes)
 
 __all__ = ["REWRITES", "register", "rewrite_graph"]

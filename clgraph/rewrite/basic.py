@@ -112,9 +112,10 @@ def _static_size(var):
 @register("canonicalize", 10, "fast_run")
 def canonicalize(fgraph):
     """Local algebraic simplifications, repeated until none applies: x * 1, x + 0,
-    x - 0, x / 1, x ** 1 -> x; x * y / y -> x (floats); -(-x) -> x; a DimShuffle of a
-    DimShuffle -> one DimShuffle; an identity DimShuffle or a cast to the same dtype ->
-    its input. A result replaces a variable only when their types are identical."""
+    x - 0, x / 1, x ** 1 -> x; x * y / y -> x for floats (x filled to y's shape where y
+    may broadcast it); -(-x) -> x; a DimShuffle of a DimShuffle -> one DimShuffle; an
+    identity DimShuffle or a cast to the same dtype -> its input. A result replaces a
+    variable only when their types are identical."""
     for _ in range(100):   # each sweep removes nodes, so few sweeps are needed
         changed = False
         for node in fgraph.toposort():
@@ -170,6 +171,9 @@ def _drop_neutral(node):
     return kept[0] if len(kept) == 1 else node.op(*kept)
 
 
+_FILL = Elemwise("second")   # second(y, x): x broadcast to the shape of both (fill)
+
+
 def _cancel_division(node):
     """(x * y) / y -> x (Theano does it for floats: x * y may round or overflow); x
     broadcast to y's shape (Theano's fill) when y may be larger than x at run time."""
@@ -185,9 +189,6 @@ def _cancel_division(node):
             result = rest[0] if len(rest) == 1 else product.owner.op(*rest)
             return result if _covers(result, divisor) else _FILL(divisor, result)
     return None
-
-
-_FILL = Elemwise("second")
 
 
 def _covers(x, y):
@@ -235,6 +236,7 @@ LOCAL_REWRITES = (_drop_neutral, _cancel_division, _double_negation, _merge_dims
 # -- elementwise fusion -------------------------------------------------------------------
 
 MAX_FUSED_INPUTS = 32   # kernels take each input as arguments; stay well inside the limits
+MAX_FUSED_STEPS = 128   # scalar steps of one composite (its description is recursive)
 
 
 @register("elemwise_fusion", 40, "fast_run")
@@ -274,6 +276,8 @@ def elemwise_fusion(fgraph):
 def _slot(fgraph, node, position):
     """A position for a new node after its inputs' owners and before its clients, so
     that positions stay a topological order; None if there is none."""
+    if any(v.owner is not None and v.owner not in position for v in node.inputs):
+        return None
     after = max((position[v.owner] for v in node.inputs if v.owner is not None), default=-1.0)
     before = min((position[client] for out in node.outputs for client, _ in fgraph.clients(out)
                   if client != "output"), default=after + 1.0)
@@ -287,7 +291,7 @@ def _fusable(node):
 
 def _grow(fgraph, root, position):
     shape = root.outputs[0].type.shape
-    group, leaves = {root}, set(root.inputs)
+    group, leaves, steps = {root}, set(root.inputs), _steps(root)
     rejected, reaches = set(), {}
     candidates = [(-position[v.owner], id(v.owner), v.owner) for v in root.inputs if v.owner is not None]
     heapq.heapify(candidates)
@@ -301,17 +305,22 @@ def _grow(fgraph, root, position):
         outside = [client for out in node.outputs for client, _ in fgraph.clients(out)
                    if client != "output" and client not in group]
         if (not _fusable(node) or any(out.type.shape != shape for out in node.outputs)
-                or len(new_leaves) > MAX_FUSED_INPUTS
+                or len(new_leaves) > MAX_FUSED_INPUTS or steps + _steps(node) > MAX_FUSED_STEPS
                 or any(_reaches(fgraph, client, group, position, position[root], reaches)
                        for client in outside)):
             rejected.add(node)
             continue
         group.add(node)
-        leaves = new_leaves
+        leaves, steps = new_leaves, steps + _steps(node)
         for var in node.inputs:
             if var.owner is not None:
                 heapq.heappush(candidates, (-position[var.owner], id(var.owner), var.owner))
     return group
+
+
+def _steps(node):
+    """The scalar steps an Elemwise node brings to a composite."""
+    return len(getattr(node.op.scalar_op, "body", ())) or 1
 
 
 def _reaches(fgraph, start, group, position, limit, memo):

@@ -1,0 +1,164 @@
+"""Matrix products on the default device context against numpy.
+
+Dot of matrices and vectors runs on GpuGemm / GpuGemv / GpuDot; shapes that are not
+multiples of the kernels' blocks, transposed and strided inputs, vectors on either
+side and empty dimensions each check another path of the kernels. Both GEMM templates
+run on PoCL (the tiled one, meant for GPUs, is launched by hand), and the CUDA
+renderings of the dialect-neutral ones are compiled with nvcc.
+"""
+import numpy as np
+import pytest
+
+import clgraph
+import clgraph.compile.device_blas  # noqa: F401  (registers the device implementation of Dot)
+import clgraph.tensor as T
+from clgraph.backends import get_context, nvcc, to_device, zeros
+from clgraph.codegen import gemm
+from clgraph.compile.device_blas import GpuDot, _gpu_dot, _gpu_gemm, _gpu_gemv
+from clgraph.tensor.transfer import DeviceTensorType
+
+DTYPES = ["float32", "float64"]
+GEMM_SHAPES = [(1, 1, 1), (3, 5, 7), (37, 65, 129), (256, 256, 256), (5, 300, 3), (0, 4, 3), (4, 0, 3),
+               (4, 3, 0)]
+TOLERANCE = {"float32": 2e-4, "float64": 1e-11}
+
+
+def random(shape, dtype, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, shape).astype(dtype)
+
+
+def check(got, expected, dtype):
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    # A sum of K products of numbers below 1: scale the tolerance by sqrt(K) or so.
+    np.testing.assert_allclose(got, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype] * 10)
+
+
+def op_names(f):
+    return [type(node.op).__name__ for node in f.maker.fgraph.toposort()]
+
+
+@pytest.fixture(scope="module", params=DTYPES)
+def functions(request):
+    """Compiled products of one dtype, shared by the tests (one kernel build each)."""
+    dtype = request.param
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    u, v = T.vector("u", dtype=dtype), T.vector("v", dtype=dtype)
+    return dtype, {
+        "mm": clgraph.function([x, y], T.dot(x, y)),
+        "tn": clgraph.function([x, y], T.dot(x.T, y)),
+        "nt": clgraph.function([x, y], T.dot(x, y.T)),
+        "mv": clgraph.function([x, u], T.dot(x, u)),
+        "tv": clgraph.function([x, u], T.dot(x.T, u)),
+        "vm": clgraph.function([u, x], T.dot(u, x)),
+        "vt": clgraph.function([u, x], T.dot(u, x.T)),
+        "vv": clgraph.function([u, v], T.dot(u, v[::2])),
+    }
+
+
+@pytest.mark.parametrize("m, k, n", GEMM_SHAPES)
+def test_matrix_products(functions, m, k, n):
+    dtype, f = functions
+    a, b = random((m, k), dtype, 1), random((k, n), dtype, 2)
+    check(f["mm"](a, b), a @ b, dtype)
+    check(f["tn"](np.ascontiguousarray(a.T), b), a @ b, dtype)
+    check(f["nt"](a, np.ascontiguousarray(b.T)), a @ b, dtype)
+
+
+def on_device(op, *arrays):
+    """``op`` run on DeviceArrays (views with any strides)."""
+    variables = [DeviceTensorType(x.dtype, (None,) * x.ndim, x.context.name)() for x in arrays]
+    return op.perform(op.make_node(*variables), list(arrays))[0].get()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_strided_and_reversed_views(dtype):
+    context = get_context("opencl0:0")
+    a, b = random((75, 41), dtype, 1), random((119, 23), dtype, 2)
+    da, db = to_device(a, context), to_device(b, context)
+    check(on_device(_gpu_gemm, da[::2, 1:], db[::-3]), a[::2, 1:] @ b[::-3], dtype)
+    check(on_device(_gpu_gemm, db[::-3].T, da[::2, 1:].T), (a[::2, 1:] @ b[::-3]).T, dtype)
+    check(on_device(_gpu_gemm, da[1:30, ::-2], db[:21, 1:]), a[1:30, ::-2] @ b[:21, 1:], dtype)
+    check(on_device(_gpu_gemv, da[::2, 1:], db[::3, 5]), a[::2, 1:] @ b[::3, 5], dtype)
+    check(on_device(_gpu_gemv, da[::-2, 1:].T, db[:38, 5]), a[::-2, 1:].T @ b[:38, 5], dtype)
+    check(on_device(_gpu_gemv, db[::-3, 5][:38], da[::2, 1:]), b[::-3, 5][:38] @ a[::2, 1:], dtype)
+    check(on_device(_gpu_dot, da[3, ::-1], db[:41, 2]), a[3, ::-1] @ b[:41, 2], dtype)
+
+
+@pytest.mark.parametrize("m, k", [(1, 1), (3, 5), (37, 65), (130, 257), (0, 5), (5, 0)])
+def test_vector_products(functions, m, k):
+    dtype, f = functions
+    a, x, w = random((m, k), dtype, 1), random(k, dtype, 2), random(m, dtype, 3)
+    check(f["mv"](a, x), a @ x, dtype)
+    check(f["tv"](np.ascontiguousarray(a.T), x), a @ x, dtype)
+    check(f["vm"](w, a), w @ a, dtype)
+    check(f["vt"](w, np.ascontiguousarray(a.T)), w @ a, dtype)
+    u, v = random(k, dtype, 4), random(2 * k, dtype, 5)
+    check(f["vv"](u, v), np.dot(u, v[::2]), dtype)
+
+
+def test_products_run_on_the_device(functions):
+    _, f = functions
+    assert "GpuGemm" in op_names(f["mm"]) and "Dot" not in op_names(f["mm"])
+    for case in ("mv", "tv", "vm", "vt"):
+        assert "GpuGemv" in op_names(f[case])
+    assert "GpuDot" in op_names(f["vv"])
+
+
+def test_result_stays_on_the_device_and_mixed_dtypes():
+    a = clgraph.shared(random((20, 30), "float32"))
+    b = clgraph.shared(random((30, 10), "float64"))
+    f = clgraph.function([], T.dot(a, b).transfer(a.context_name))
+    out = f()
+    assert out.dtype == np.float64 and "GpuGemm" in op_names(f)
+    check(np.asarray(out.sync()), a.get_value().astype("float64") @ b.get_value(), "float64")
+
+
+def test_other_dtypes_run_on_the_host():
+    x, y = T.imatrix("x"), T.imatrix("y")
+    f = clgraph.function([x, y], T.dot(x, y))
+    assert "Dot" in op_names(f) and "GpuGemm" not in op_names(f)
+    a = np.arange(12, dtype="int32").reshape(3, 4)
+    np.testing.assert_array_equal(f(a, a.T), a @ a.T)
+
+
+def test_misaligned_shapes_raise():
+    x, y = T.matrices("x", "y")
+    f = clgraph.function([x, y], T.dot(x, y))
+    with pytest.raises(ValueError, match="not aligned"):
+        f(np.ones((2, 3), x.dtype), np.ones((4, 2), x.dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tiled_gemm_on_the_opencl_device(dtype):
+    """The GPU kernel, with alpha and beta, on PoCL: its edges and strides are checked
+    here even where no GPU is present."""
+    context = get_context("opencl0:0")
+    name, source = gemm.tiled_gemm(dtype)
+    kernel = context.build(source).kernel(name)
+    m, k, n = 70, 33, 130
+    a, b, c = random((k, m), dtype, 1).T, random((k, n), dtype, 2), random((m, n), dtype, 3)
+    da, db, dc = to_device(np.ascontiguousarray(a.T), context).T, to_device(b, context), to_device(c, context)
+    strides = [np.int64(s // a.itemsize) for s in da.strides + db.strides + dc.strides[:1]]
+    scalar = np.dtype(dtype).type
+    kernel((-(-n // gemm.TILE), -(-m // gemm.TILE)), (gemm.TILE_THREADS,) * 2, dc, da, db, np.int64(m),
+           np.int64(n), np.int64(0), np.int64(k), *strides, scalar(2), scalar(0.5), outputs=[dc])
+    check(dc.get(), 2 * a @ b + 0.5 * c, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blocked_gemm_accumulates_over_k_chunks(dtype):
+    """K longer than the blocked kernel's chunk: later chunks add to the first (beta=1)."""
+    k = gemm.K_CHUNK * 2 + 3
+    a, b = random((50, k), dtype, 1), random((k, 40), dtype, 2)
+    context = get_context("opencl0:0")
+    out = zeros((50, 40), dtype, context)
+    GpuDot()._gemm(out, to_device(a, context), to_device(b, context))
+    check(out.get(), a @ b, dtype)
+
+
+@pytest.mark.skipif(nvcc.find_nvcc() is None, reason="nvcc not found")
+def test_cuda_rendering_compiles_with_nvcc():
+    sources = dict(pair for dtype in DTYPES for pair in (gemm.tiled_gemm(dtype), gemm.gemv(dtype)))
+    ptx = nvcc.compile_ptx(sources)
+    for name in sources:
+        assert f".entry {name}(" in ptx
