@@ -2,9 +2,9 @@
 
 Dot of matrices and vectors runs on GpuGemm / GpuGemv / GpuDot; shapes that are not
 multiples of the kernels' blocks, transposed and strided inputs, vectors on either
-side and empty dimensions each check another path of the kernels. Both GEMM templates
-run on PoCL (the tiled one, meant for GPUs, is launched by hand), and the CUDA
-renderings of the dialect-neutral ones are compiled with nvcc.
+side and empty dimensions each check another path of the kernels. The kernels meant
+for GPUs run on PoCL too (with the CPU family switched off, or launched by hand), and
+the CUDA renderings of the dialect-neutral templates are compiled with nvcc.
 """
 import numpy as np
 import pytest
@@ -29,7 +29,8 @@ def random(shape, dtype, seed=0):
 
 def check(got, expected, dtype):
     assert got.dtype == expected.dtype and got.shape == expected.shape
-    # A sum of K products of numbers below 1: scale the tolerance by sqrt(K) or so.
+    # Sums of up to a few hundred products of numbers below 1: an absolute floor for the
+    # results that cancel to near zero.
     np.testing.assert_allclose(got, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype] * 10)
 
 
@@ -70,8 +71,13 @@ def on_device(op, *arrays):
     return op.perform(op.make_node(*variables), list(arrays))[0].get()
 
 
+@pytest.mark.parametrize("cpu_kernels", [True, False], ids=["cpu-kernels", "gpu-kernels"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_strided_and_reversed_views(dtype):
+def test_strided_and_reversed_views(dtype, cpu_kernels, monkeypatch):
+    """Every layout on the kernels of CPU devices, and (with those disabled) on the
+    kernels and launch shapes meant for GPUs, which PoCL runs as well."""
+    if not cpu_kernels:
+        monkeypatch.setattr(gemm, "blocked_width", lambda device, dtype: 0)
     context = get_context("opencl0:0")
     a, b = random((75, 41), dtype, 1), random((119, 23), dtype, 2)
     da, db = to_device(a, context), to_device(b, context)
@@ -81,7 +87,13 @@ def test_strided_and_reversed_views(dtype):
     check(on_device(_gpu_gemv, da[::2, 1:], db[::3, 5]), a[::2, 1:] @ b[::3, 5], dtype)
     check(on_device(_gpu_gemv, da[::-2, 1:].T, db[:38, 5]), a[::-2, 1:].T @ b[:38, 5], dtype)
     check(on_device(_gpu_gemv, db[::-3, 5][:38], da[::2, 1:]), b[::-3, 5][:38] @ a[::2, 1:], dtype)
+    check(on_device(_gpu_gemv, da[::2, ::3], db[:14, 1]), a[::2, ::3] @ b[:14, 1], dtype)
+    check(on_device(_gpu_gemv, db[:75, 1], da[::-1]), b[:75, 1] @ a[::-1], dtype)
     check(on_device(_gpu_dot, da[3, ::-1], db[:41, 2]), a[3, ::-1] @ b[:41, 2], dtype)
+    check(on_device(_gpu_dot, da[3], da[4]), a[3] @ a[4], dtype)
+    e = random((5, 700), dtype, 3)   # rows longer than a group: partial sums, then the reduction
+    de = to_device(e, context)
+    check(on_device(_gpu_gemv, de[:, ::2], de[0, ::2]), e[:, ::2] @ e[0, ::2], dtype)
 
 
 @pytest.mark.parametrize("m, k", [(1, 1), (3, 5), (37, 65), (130, 257), (0, 5), (5, 0)])
@@ -154,6 +166,30 @@ def test_blocked_gemm_accumulates_over_k_chunks(dtype):
     out = zeros((50, 40), dtype, context)
     GpuDot()._gemm(out, to_device(a, context), to_device(b, context))
     check(out.get(), a @ b, dtype)
+
+
+def test_blocked_kernels_on_16_wide_vectors(monkeypatch):
+    """float16 vectors, as AVX-512 devices get (float32 uses 8 here, float64 4)."""
+    monkeypatch.setattr(gemm, "blocked_width", lambda device, dtype: 16)
+    context, op = get_context("opencl0:0"), GpuDot()
+    a, b = random((37, 65), "float32", 1), random((65, 129), "float32", 2)
+    da, db = to_device(a, context), to_device(b, context)
+    out, y, z = (zeros(shape, "float32", context) for shape in [(37, 129), 37, 129])
+    op._gemm(out, da, db)
+    op._gemv(y, da, db[:, 3])
+    op._gemv(z, db.T, da[0])
+    check(out.get(), a @ b, "float32")
+    check(y.get(), a @ b[:, 3], "float32")
+    check(z.get(), a[0] @ b, "float32")
+
+
+def test_kernel_sources_of_a_function():
+    x, y = T.matrices("x", "y")
+    f = clgraph.function([x, y], T.dot(x, y))
+    opencl, cuda = clgraph.printing.kernel_source(f, "opencl"), clgraph.printing.kernel_source(f, "cuda")
+    dtype = x.dtype
+    assert set(cuda) == {gemm.tiled_gemm(dtype)[0], gemm.gemv(dtype)[0]}
+    assert gemm.gemv(dtype)[0] in opencl and len(opencl) == 2
 
 
 @pytest.mark.skipif(nvcc.find_nvcc() is None, reason="nvcc not found")

@@ -81,3 +81,30 @@ def test_cuda_rendering_of_reduction_kernels_compiles():
                 sources[name] = source
     ptx = nvcc.compile_ptx(sources)
     assert all(f".entry {name}(" in ptx for name in sources)
+
+
+def device_nodes(f):
+    return [n for n in f.maker.fgraph.toposort() if "From" not in str(n.op)]
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_elementwise_map_fuses_into_the_reduction(axis):
+    x, y = T.fmatrices("x", "y")
+    values = [np.random.default_rng(4).uniform(-1, 1, (37, 65)).astype("float32") for _ in range(2)]
+    for output in [(x ** 2).sum(axis=axis), (x * y - 1).max(axis=axis), T.exp(x).prod(axis=axis)]:
+        f = clgraph.function([x, y], output, on_unused_input="ignore")
+        nodes = device_nodes(f)
+        assert len(nodes) == 1 and isinstance(nodes[0].op, GpuCAReduce) and nodes[0].op.map is not None, nodes
+        expected = clgraph.function([x, y], output, mode="FAST_COMPILE", on_unused_input="ignore")(*values)
+        np.testing.assert_allclose(f(*values), expected, rtol=1e-4)
+        strided = [np.ascontiguousarray(v.T).T for v in values]   # the unfused fallback
+        np.testing.assert_allclose(f(*strided), expected, rtol=1e-4)
+
+
+def test_a_map_used_elsewhere_is_not_fused():
+    x = T.fvector("x")
+    squares = x ** 2
+    f = clgraph.function([x], [squares.sum(), squares])
+    assert sum(isinstance(n.op, GpuCAReduce) and n.op.map is None for n in f.maker.fgraph.toposort()) == 1
+    total, each = f(np.arange(4, dtype="float32"))
+    assert total == 14 and np.array_equal(each, [0, 1, 4, 9])

@@ -69,9 +69,12 @@ class ElementwiseKernel:
     def _pointers(self):
         lines = [f"    GLOBAL_MEM {c_name(d)} *out{k} = (GLOBAL_MEM {c_name(d)} *)(out{k}_base + out{k}_off);"
                  for k, d in enumerate(self.out_dtypes)]
-        lines += [f"    const GLOBAL_MEM {c_name(d)} *in{k} = (const GLOBAL_MEM {c_name(d)} *)(in{k}_base + in{k}_off);"
-                  for k, d in enumerate(self.in_dtypes) if k not in self.constants]
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n" + self.input_pointers()
+
+    def input_pointers(self):
+        """Declarations of the typed pointers of the array inputs (in0, in1, ...)."""
+        return "\n".join(f"    const GLOBAL_MEM {c_name(d)} *in{k} = (const GLOBAL_MEM {c_name(d)} *)(in{k}_base + in{k}_off);"
+                          for k, d in enumerate(self.in_dtypes) if k not in self.constants)
 
     def _literal(self, k):
         value, dtype = self.constants[k], self.in_dtypes[k]
@@ -82,8 +85,9 @@ class ElementwiseKernel:
             text = str(int(value))
         return f"(({compute_type(dtype)}){text})"
 
-    def _scalar_body(self, index_of_input, indent="        "):
-        """Loads at index_of_input(k), the statements, and stores at i."""
+    def loads_and_statements(self, index_of_input):
+        """(lines, result expressions): loads at index_of_input(k), the statements, and
+        the results also named y0, y1, ..."""
         lines = []
         for k, dtype in enumerate(self.in_dtypes):
             at = index_of_input(k)
@@ -92,6 +96,12 @@ class ElementwiseKernel:
             lines.append(f"{compute_type(dtype)} x{k} = {load};")
         statements, results = self._statements()
         lines += statements
+        lines += [f"const {compute_type(d)} y{k} = {r};" for k, (d, r) in enumerate(zip(self.out_dtypes, results))]
+        return lines, results
+
+    def _scalar_body(self, index_of_input, indent="        "):
+        """Loads at index_of_input(k), the statements, and stores at i."""
+        lines, results = self.loads_and_statements(index_of_input)
         for k, (dtype, result) in enumerate(zip(self.out_dtypes, results)):
             lines.append(f"ga_store_half({result}, out{k} + i);" if dtype == np.float16
                          else f"out{k}[i] = ({c_name(dtype)})({result});")

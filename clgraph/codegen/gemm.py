@@ -1,14 +1,17 @@
 """Kernels of matrix products, rendered from the shared templates.
 
-Three families, for float32 and float64 (other dtypes have no kernel: their products
+Three programs, for float32 and float64 (other dtypes have no kernel: their products
 run on the host):
 
-- ``blocked_gemm``: register blocks on OpenCL vector types, for CPU devices (OpenCL only);
-- ``tiled_gemm``: local-memory tiles, for GPUs (both dialects);
-- ``gemv``: a matrix-vector product, one group per row with a reduction (both dialects).
+- ``blocked_gemm``: for CPU devices, on OpenCL vector types (OpenCL only): the
+  register-blocked GEMM, the kernel packing B into panels for it (``_pack_b``), a
+  matrix-vector product by rows (``_gemv``) and a vector-matrix one (``_gevm``);
+- ``tiled_gemm``: the local-memory tiled GEMM, for GPUs (both dialects);
+- ``gemv``: a matrix-vector product, one group per row with a reduction, any strides
+  (both dialects).
 
-All three compute ``alpha * A @ B + beta * C`` (C not read when beta == 0) with strides
-in elements; every size is handled, the edges by bounds checks inside the kernels.
+All compute ``alpha * A @ B + beta * C`` (C not read when beta == 0) with strides in
+elements; every size is handled, the edges by bounds checks inside the kernels.
 """
 from functools import lru_cache
 
@@ -30,12 +33,12 @@ BLOCK_ROWS, BLOCK_VECTORS = 6, 2
 # (K_CHUNK x block columns) then stay in cache while neighbouring blocks reuse them.
 K_CHUNK = 512
 BAND_BYTES = 192 * 1024
-# blocked_gemm first packs B into contiguous panels when A has at least PACK_MIN rows,
-# and A when B has at least PACK_MIN columns: below, an operand is read about once and a
-# packing pass would double its traffic.
+# blocked_gemm first packs B into contiguous panels when A has at least PACK_MIN rows
+# (below, B is read about once and a packing pass would double its traffic). Packing A
+# as well measured no faster.
 PACK_MIN = 32
 PACK_ROWS = 32   # rows of a panel per work-item of the packing kernel
-GEVM_VECTORS = 16   # vectors of y per work-item of the vector-matrix product (in L1)
+GEVM_VECTORS = 8   # vectors of y per work-item of the vector-matrix product (in L1)
 # tiled_gemm: TILE x TILE of C per group of TILE_THREADS x TILE_THREADS work-items.
 TILE, TILE_K, TILE_THREADS = 64, 16, 16
 GEMV_MAX_GROUP = 256
@@ -65,14 +68,18 @@ def blocked_band(dtype):
 
 @lru_cache(maxsize=None)
 def blocked_gemm(dtype, width):
-    """(kernel name, source) of the register-blocked GEMM on vectors of ``width``."""
+    """(kernel name, source) of the register-blocked GEMM on vectors of ``width``; the
+    program also holds the kernels ``name + "_pack_b"``, ``"_gemv"`` and ``"_gevm"``."""
     dtype = np.dtype(dtype)
     ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
     rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
     name = f"gemm_blocked_{dtype.name}_{rows}x{vectors}x{width}"
     indent = "        "
     accumulators = [f"{vtype} acc{r}_{v} = ({vtype})(0);" for r in range(rows) for v in range(vectors)]
-    row_pointers = [f"const GLOBAL_MEM {ctype} *a{r} = a_panel + {r} * sa0;" for r in range(rows)]
+    # One pointer per row, from A: LLVM then keeps them in one induction variable (from
+    # a common panel pointer it keeps six, and spills accumulators in PoCL's work-group
+    # loop: half the speed).
+    row_pointers = [f"const GLOBAL_MEM {ctype} *a{r} = A + (row0 + {r}) * sa0;" for r in range(rows)]
     step = [f"{vtype} b{v} = GEMM_LOAD((b + {v * width}));" for v in range(vectors)] + ["b += sb0;"]
     for r in range(rows):
         step.append(f"{{ const {vtype} a = ({vtype})(*a{r}); a{r} += sa1; "
@@ -87,7 +94,7 @@ def blocked_gemm(dtype, width):
         store_elements=" ".join(f"(p)[{e}] = (v).s{e:x};" for e in range(width)),
         accumulators="\n".join(indent + line for line in accumulators),
         row_pointers="\n".join(indent + line for line in row_pointers),
-        step=indent + "    {\n" + "\n".join(indent + "        " + line for line in step) + "\n" + indent + "    }",
+        step="\n".join([indent + "    {"] + [indent + "        " + line for line in step] + [indent + "    }"]),
         stores="\n".join(indent + line for line in stores))
 
 

@@ -42,10 +42,13 @@ class ReduceKernel:
     """Reductions by one scalar op from ``in_dtype`` to ``out_dtype``, accumulating in
     ``acc_dtype``."""
 
-    def __init__(self, op_name, in_dtype, acc_dtype, out_dtype):
+    def __init__(self, op_name, in_dtype, acc_dtype, out_dtype, map_kernel=None):
+        """``map_kernel``: an ElementwiseKernel (one output, of ``in_dtype``) applied to
+        the inputs' elements before reducing, in the same kernel."""
         if op_name not in _COMBINE:
             raise NoDeviceCode(f"reduction by {op_name}")
         self.op_name = op_name
+        self.map = map_kernel
         self.in_dtype, self.acc_dtype, self.out_dtype = map(np.dtype, (in_dtype, acc_dtype, out_dtype))
         identity, float_form, int_form = _COMBINE[op_name]
         self.identity = _limit(self.acc_dtype, identity) if identity in ("MIN", "MAX") else identity
@@ -55,10 +58,29 @@ class ReduceKernel:
         value = (f"ga_load_half(in + {at})" if self.in_dtype == np.float16 else f"in[{at}]")
         return f"({compute_type(self.acc_dtype)})({value})"
 
-    def source(self, kept, reduced, vector_width=0):
+    def _step(self, at, scalars):
+        """The statement folding the value at element offset ``at`` into acc."""
+        acc_type = compute_type(self.acc_dtype)
+        if self.map is None:
+            return f"{{ const {acc_type} v = {self._load(at)}; acc = {self.combine}; }}"
+        body = " ".join(self.map.loads_and_statements(lambda k: "0" if scalars[k] else at)[0])
+        return f"{{ {body} const {acc_type} v = ({acc_type})(y0); acc = {self.combine}; }}"
+
+    def _inputs(self):
+        """(params, pointers) of the kernel's inputs: one array, or the map's arrays."""
+        if self.map is None:
+            return (", GLOBAL_MEM char *in_base, ga_ssize in_off",
+                    f"    const GLOBAL_MEM {c_name(self.in_dtype)} *in = "
+                    f"(const GLOBAL_MEM {c_name(self.in_dtype)} *)(in_base + in_off);")
+        params = "".join(f", GLOBAL_MEM char *in{k}_base, ga_ssize in{k}_off" for k in self.map.arrays)
+        return params, self.map.input_pointers()
+
+    def source(self, kept, reduced, vector_width=0, scalars=()):
         """(kernel name, source) for ``kept`` and ``reduced`` dimensions; with
-        ``vector_width`` the reduced elements must be contiguous (one reduced dim)."""
-        name = (f"reduce_{self.op_name}_{self.in_dtype}_{self.acc_dtype}_{self.out_dtype}_"
+        ``vector_width`` the reduced elements must be contiguous (one reduced dim);
+        ``scalars[k]``: the map's input k has one element."""
+        fused = "" if self.map is None else f"_{self.map.tag}_{''.join('s' if s else 'a' for s in scalars)}"
+        name = (f"reduce_{self.op_name}_{self.in_dtype}_{self.acc_dtype}_{self.out_dtype}{fused}_"
                 f"k{kept}_r{reduced}" + (f"_v{vector_width}" if vector_width else ""))
         acc_type = compute_type(self.acc_dtype)
         dim_params = "".join(f", ga_ssize kdim{d}, ga_ssize ks{d}" for d in range(kept))
@@ -66,14 +88,14 @@ class ReduceKernel:
         kept_lines = "\n".join(
             f"        {{ const ga_ssize q = rest % kdim{d}; rest /= kdim{d}; base += q * ks{d}; }}"
             for d in range(kept - 1, -1, -1))
+        in_params, pointers = self._inputs()
         return name, render("reduce.c", name=name, combine=self.op_name, out_type=c_name(self.out_dtype),
-                            in_type=c_name(self.in_dtype), acc_type=acc_type, identity=self.identity,
-                            dim_params=dim_params, kept_lines=kept_lines,
-                            loop=self._loop(reduced, vector_width))
+                            acc_type=acc_type, identity=self.identity, in_params=in_params,
+                            pointers=pointers, dim_params=dim_params, kept_lines=kept_lines,
+                            loop=self._loop(reduced, vector_width, scalars))
 
-    def _loop(self, reduced, width):
-        step = f"{{ const {compute_type(self.acc_dtype)} v = {{load}}; acc = {self.combine}; }}"
-        if width:   # contiguous: four vector accumulators, to overlap their latencies
+    def _loop(self, reduced, width, scalars):
+        if width and self.map is None:   # contiguous: four vector accumulators, to overlap their latencies
             vtype, op = f"float{width}", "+" if self.op_name == "add" else "*"
             lanes = f" {op} ".join(f"v0.s{k:x}" for k in range(width))
             loads = " ".join(f"v{a} = v{a} {op} vload{width}({a}, in + base + r);" for a in range(4))
@@ -83,10 +105,10 @@ class ReduceKernel:
                 f"        for (; r + {4 * width} <= last; r += {4 * width}) {{ {loads} }}",
                 f"        v0 = (v0 {op} v1) {op} (v2 {op} v3);",
                 f"        acc = {lanes};",
-                "        for (; r < last; r++) " + step.replace("{load}", self._load("base + r")),
+                "        for (; r < last; r++) " + self._step("base + r", scalars),
             ])
         if reduced == 1:
-            return "        for (ga_ssize r = first; r < last; r++) " + step.replace("{load}", self._load("base + r * rs0"))
+            return "        for (ga_ssize r = first; r < last; r++) " + self._step("base + r * rs0", scalars)
         moves = "\n".join(f"            {{ const ga_ssize q = rr % rdim{d}; rr /= rdim{d}; at += q * rs{d}; }}"
                           for d in range(reduced - 1, 0, -1))
         return "\n".join([
@@ -94,7 +116,7 @@ class ReduceKernel:
             "            ga_ssize rr = r, at = base;",
             moves,
             "            at += rr * rs0;",
-            "            " + step.replace("{load}", self._load("at")),
+            "            " + self._step("at", scalars),
             "        }",
         ])
 

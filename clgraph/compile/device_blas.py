@@ -2,11 +2,12 @@
 
 ``GpuGemm`` computes matrix @ matrix, ``GpuGemv`` matrix @ vector and vector @ matrix,
 ``GpuDot`` (their base) vector @ vector, all with the kernels of codegen.gemm: on CPU
-devices the register-blocked GEMM on vector types, elsewhere the local-memory tiled one,
-and the one-group-per-row GEMV. Inputs may be transposed or strided views: the kernels
-take element strides (the vector-type GEMM first packs its operands into contiguous
-panels, except small ones that it reads about once). Products of dtypes other than float32/float64 run
-on the host.
+devices the family on vector types (register-blocked GEMM, row-wise GEMV, vector-matrix
+product), elsewhere the local-memory tiled GEMM and the one-group-per-row GEMV. Inputs
+may be transposed or strided views: the kernels take element strides, and each layout
+goes to the kernel that reads it contiguously (the blocked GEMM first packs B into
+contiguous panels unless it is small with contiguous rows). Products of dtypes other
+than float32/float64 run on the host.
 """
 import numpy as np
 
@@ -95,36 +96,31 @@ class GpuDot(DeviceOp):
         name, source = gemm.blocked_gemm(dtype, width)
         kernel = self._kernel(context, (name, source))
         rows, cols = gemm.BLOCK_ROWS, gemm.BLOCK_VECTORS * width
-        (sa0, sa1), (sb0, sb1) = _element_strides(a), _element_strides(b)
-        if n >= gemm.PACK_MIN:
-            a, sa0, sa1, sap = self._pack(context, source, name, a.T, rows), 1, rows, k * rows
-        else:
-            sap = rows * sa0
+        sb0, sb1 = _element_strides(b)
         if m >= gemm.PACK_MIN or (sb1 != 1 and n > 1):   # vector loads need contiguous rows of b
-            b, sb0, sbp = self._pack(context, source, name, b, cols), cols, k * cols
+            b, sb0, sbp = self._pack_b(context, name, source, b, cols), cols, k * cols
         else:
             sbp = cols
         # PoCL runs a group's work-items in order on one thread: small groups, so that
         # the threads share out the blocks evenly, and in band order.
         group = min(4, kernel.max_group_size)
         groups = _ceil_div(_ceil_div(m, rows) * _ceil_div(n, cols), group)
-        strides = [np.int64(s) for s in (sa0, sa1, sap, sb0, sbp, c.strides[0] // c.itemsize)]
+        strides = [*_element_strides(a), np.int64(sb0), np.int64(sbp), np.int64(c.strides[0] // c.itemsize)]
         chunk = gemm.K_CHUNK if m >= gemm.PACK_MIN else k   # few rows: no reuse for chunks to keep
         for k0 in range(0, k, chunk):
             kernel(groups, group, c, a, b, np.int64(m), np.int64(n), np.int64(k0),
                    np.int64(min(k, k0 + chunk)), *strides, alpha,
                    beta if k0 == 0 else dtype.type(1), outputs=[c])
 
-    def _pack(self, context, source, name, x, width):
-        """The panels of ``width`` columns of matrix ``x`` that blocked_gemm reads."""
-        (k, n), dtype = x.shape, x.dtype
-        out = empty((_ceil_div(n, width), k, width), dtype, context)
-        kernel = self._kernel(context, (name + "_pack", source))
+    def _pack_b(self, context, name, source, b, cols):
+        """The panels of ``cols`` columns of matrix ``b`` that blocked_gemm reads."""
+        (k, n), dtype = b.shape, b.dtype
+        out = empty((_ceil_div(n, cols), k, cols), dtype, context)
+        kernel = self._kernel(context, (name + "_pack_b", source))
         group = min(16, kernel.max_group_size)
-        items = _ceil_div(k, gemm.PACK_ROWS) * _ceil_div(n, width)
+        items = _ceil_div(k, gemm.PACK_ROWS) * _ceil_div(n, cols)
         groups = min(_ceil_div(items, group), 16 * context.info.compute_units)
-        kernel(groups, group, out, x, np.int64(k), np.int64(n), *_element_strides(x), np.int64(width),
-               outputs=[out])
+        kernel(groups, group, out, b, np.int64(k), np.int64(n), *_element_strides(b), outputs=[out])
         return out
 
     def _gemv(self, y, a, x):
@@ -155,11 +151,10 @@ class GpuDot(DeviceOp):
             self._gemm(y.reshape(1, m), x[None, :], a.T)
             return
         kernel = self._kernel(context, gemm.gemv(dtype))
-        if context.info.kind == "CPU":
+        if width:   # a CPU device: a work-item per row, walking it in order
             group, groups = 1, min(m, 8 * context.info.compute_units)
-        else:
-            group = min(gemm.GEMV_MAX_GROUP, kernel.max_group_size, 1 << max(0, (k - 1).bit_length()))
-            group = 1 << (group.bit_length() - 1)          # a power of two, for the reduction
+        else:   # one group size whatever the shape: each size is another build on some drivers
+            group = 1 << (min(gemm.GEMV_MAX_GROUP, kernel.max_group_size).bit_length() - 1)   # a power of two
             groups = min(m, 64 * context.info.compute_units)
         kernel(groups, group, y, a, x, np.int64(m), np.int64(k), *_element_strides(a),
                *_element_strides(x), *_element_strides(y), one, zero, outputs=[y])

@@ -10,7 +10,7 @@ from clgraph.graph.basic import Apply
 from clgraph.tensor.math import CAReduce
 from clgraph.tensor.transfer import DeviceTensorType
 
-from .device_ops import DeviceOp
+from .device_ops import DeviceOp, GpuElemwise
 from .placement import register_device_implementation
 
 _GROUP_SIZE = 64
@@ -19,47 +19,71 @@ _CHUNK = 16384          # elements one work-item reduces when outputs are too fe
 
 
 class GpuCAReduce(DeviceOp):
-    __props__ = ("careduce",)
+    """A reduction on a device; with ``map`` (a GpuElemwise of one output), the reduction
+    of that map of the inputs, computed in one kernel when the inputs are contiguous."""
 
-    def __init__(self, careduce, in_dtype):
+    __props__ = ("careduce", "map")
+
+    def __init__(self, careduce, in_dtype, map=None):
         self.careduce = careduce
+        self.map = map
         out_dtype, acc_dtype = careduce.output_dtypes(in_dtype)
         name = careduce.scalar_op.name
         self.first = ReduceKernel(name, in_dtype, acc_dtype, acc_dtype)      # to partials
         self.whole = ReduceKernel(name, in_dtype, acc_dtype, out_dtype)      # in one pass
         self.last = ReduceKernel(name, acc_dtype, acc_dtype, out_dtype)      # partials to out
+        self.fused = {which: ReduceKernel(name, in_dtype, acc_dtype, out, map.kernel)
+                      for which, out in (("first", acc_dtype), ("whole", out_dtype))} if map else {}
         self._built = {}
 
-    def make_node(self, x):
-        host = self.careduce.make_node(x)
-        out = host.outputs[0].type
-        return Apply(self, [x], [DeviceTensorType(out.dtype, out.shape, x.type.context)()])
+    def make_node(self, *inputs):
+        """One input, or the map's inputs."""
+        context = inputs[0].type.context
+        out = self.careduce.make_node(self.map.output_types[0]() if self.map else inputs[0]).outputs[0].type
+        return Apply(self, list(inputs), [DeviceTensorType(out.dtype, out.shape, context)()])
 
-    def _kernel(self, context, which, kept, reduced, width):
-        key = (context, which, kept, reduced, width)
+    def _kernel(self, context, maker, kept, reduced, width, scalars=()):
+        key = (context, id(maker), kept, reduced, width, scalars)
         if key not in self._built:
-            name, source = getattr(self, which).source(kept, reduced, width)
+            name, source = maker.source(kept, reduced, width, scalars)
             self._built[key] = context.build(source).kernel(name)
         return self._built[key]
 
-    def _launch(self, context, which, out, x, kept, reduced, chunks):
-        """One launch: ``out`` (flat) from ``x`` over ``kept`` and ``reduced`` (dims, strides)."""
+    def _launch(self, context, which, out, x, kept, reduced, chunks, mapped=None):
+        """One launch: ``out`` (flat) from ``x`` over ``kept`` and ``reduced`` (dims,
+        strides); with ``mapped`` (the map's inputs), from the map of those instead."""
         (kdims, kstrides), (rdims, rstrides) = kept, reduced
         R = int(np.prod(rdims, dtype=np.int64))
         outputs = int(np.prod(kdims, dtype=np.int64))
-        kernel_maker = getattr(self, which)
-        width = kernel_maker.vector_width(context.info) if len(rdims) == 1 and rstrides[0] == 1 else 0
-        kernel = self._kernel(context, which, len(kdims), len(rdims), width)
+        if mapped is None:
+            maker, scalars, arrays = getattr(self, which), (), [x]
+            width = maker.vector_width(context.info) if len(rdims) == 1 and rstrides[0] == 1 else 0
+        else:
+            maker, arrays, width = self.fused[which], mapped, 0
+            flags = [True] * len(self.map.kernel.in_dtypes)
+            for k, array in zip(self.map.kernel.arrays, mapped):
+                flags[k] = array.size == 1
+            scalars = tuple(flags)
+        kernel = self._kernel(context, maker, len(kdims), len(rdims), width, scalars)
         chunk = -(-R // chunks) if R else 0
         args = [np.int64(v) for pair in zip(kdims, kstrides) for v in pair]
         args += [np.int64(v) for pair in zip(rdims, rstrides) for v in pair]
         group = min(_GROUP_SIZE, kernel.max_group_size)
         groups = max(1, min(-(-outputs * chunks // group), context.info.compute_units * 64))
-        kernel(groups, group, out, x, np.int64(outputs), np.int64(R), np.int64(chunks), np.int64(chunk),
+        kernel(groups, group, out, *arrays, np.int64(outputs), np.int64(R), np.int64(chunks), np.int64(chunk),
                *args, outputs=[out])
 
     def perform(self, node, inputs):
-        (x,) = inputs
+        mapped = None
+        if self.map is not None:
+            shape = _full_shape(inputs)
+            if all(a.c_contiguous and (a.shape == shape or a.size == 1) for a in inputs):
+                mapped = inputs   # fused: x stands for the map's result (shape, strides)
+                x = _Layout(shape, node.inputs, inputs[0].context, self.whole.in_dtype)
+            else:               # strided or broadcast inputs: the map, then the reduction
+                x = self.map.perform(None, inputs)[0]
+        else:
+            (x,) = inputs
         context = x.context
         axes = self.careduce.axis
         kept = [d for d in range(x.ndim) if d not in axes]
@@ -75,17 +99,17 @@ class GpuCAReduce(DeviceOp):
         rdims, (rstrides,) = collapse_dims([x.shape[d] for d in axes], [[element[d] for d in axes]])
         if not axes:
             rdims, rstrides = [1], [0]
-        width = self.whole.vector_width(context.info)
+        width = self.whole.vector_width(context.info) if mapped is None else 0
         if width and len(kdims) == 1 and kstrides == [1] and len(rdims) == 1 and rdims[0] > 1:
             self._columns(context, width, out.reshape(-1), x, kdims[0], rdims[0], rstrides[0])
             return [out]
         busy = context.info.compute_units * 64
         chunks = max(1, min(R // _CHUNK, busy // out.size)) if out.size < busy else 1
         if chunks == 1:
-            self._launch(context, "whole", out.reshape(-1), x, (kdims, kstrides), (rdims, rstrides), 1)
+            self._launch(context, "whole", out.reshape(-1), x, (kdims, kstrides), (rdims, rstrides), 1, mapped)
             return [out]
         partial = empty((out.size * chunks,), self.first.acc_dtype, context)
-        self._launch(context, "first", partial, x, (kdims, kstrides), (rdims, rstrides), chunks)
+        self._launch(context, "first", partial, x, (kdims, kstrides), (rdims, rstrides), chunks, mapped)
         # The partials form a C-contiguous (outputs, chunks) array: reduce its rows.
         self._launch(context, "last", out.reshape(-1), partial, ([out.size], [chunks]), ([chunks], [1]), 1)
         return [out]
@@ -113,7 +137,48 @@ class GpuCAReduce(DeviceOp):
         kernel(-(-items // group), group, out, x, np.int64(K), np.int64(R), np.int64(rs), outputs=[out])
 
     def __str__(self):
+        if self.map is not None:
+            return f"Gpu{self.careduce}{{{self.map.kernel.scalar_op}}}"
         return "Gpu" + str(self.careduce)
+
+
+def _full_shape(arrays):
+    shape = []
+    for lengths in zip(*(a.shape for a in arrays)):
+        known = {n for n in lengths if n != 1}
+        shape.append(known.pop() if len(known) == 1 else (1 if not known else None))
+    if None in shape:
+        raise ValueError(f"cannot broadcast inputs of shapes {', '.join(str(a.shape) for a in arrays)}")
+    return tuple(shape)
+
+
+class _Layout:
+    """What the reduction needs of a fused map's result that is never materialised:
+    its shape, its (C-contiguous) strides and where it lives."""
+
+    def __init__(self, shape, variables, context, dtype):
+        self.shape, self.ndim, self.context = shape, len(shape), context
+        self.itemsize = np.dtype(dtype).itemsize
+        self.size = int(np.prod(shape, dtype=np.int64))
+        strides, step = [], self.itemsize
+        for n in reversed(shape):
+            strides.append(step)
+            step *= max(n, 1)
+        self.strides = tuple(reversed(strides))
+
+
+def fuse_maps_into_reductions(fgraph):
+    """A GpuCAReduce whose input only an elementwise map produces and uses takes the map
+    in (sum(x ** 2) becomes one kernel)."""
+    for node in fgraph.toposort():
+        if not isinstance(node.op, GpuCAReduce) or node.op.map is not None:
+            continue
+        producer = node.inputs[0].owner
+        if (producer is None or not isinstance(producer.op, GpuElemwise) or len(producer.outputs) != 1
+                or len(fgraph.clients(node.inputs[0])) != 1):
+            continue
+        fused = GpuCAReduce(node.op.careduce, node.inputs[0].type.dtype, producer.op)
+        fgraph.replace(node.outputs[0], fused.make_node(*producer.inputs).outputs[0])
 
 
 @register_device_implementation(CAReduce)

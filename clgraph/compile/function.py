@@ -19,6 +19,7 @@ from clgraph.graph.fg import FunctionGraph
 
 from .io import In, Out
 from .mode import get_mode
+from .device_reduce import fuse_maps_into_reductions
 from .placement import _location, place
 from .sharedvalue import SharedVariable
 from .vm import VM
@@ -114,6 +115,7 @@ class FunctionMaker:
             self.fgraph = place(self.fgraph, ["cpu"] * len(explicit) + [s.context_name for s in self.shared],
                   [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
                   get_context().name)
+            fuse_maps_into_reductions(self.fgraph)
         self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
         self.vm = VM(self.fgraph.toposort(), self.fgraph.inputs, self.fgraph.outputs,
                      allow_gc=config.allow_gc and self.mode.linker != "vm_nogc")

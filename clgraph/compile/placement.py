@@ -135,4 +135,4 @@ def place(fgraph, input_contexts, output_contexts, default):
 
 
 # Modules of device ops for other op families register themselves on import.
-from . import device_reduce  # noqa: E402,F401
+from . import device_blas, device_reduce  # noqa: E402,F401

@@ -9,14 +9,12 @@
  * stay in L2 while a column panel of B is reused from L1; the host cuts K into chunks
  * (k0, k1) so that both fit.
  *
- * A and B are read as panels, strides in elements, C with unit column stride:
- *     A[m, k] = A[(m / ${rows}) * sap + k * sa1 + (m % ${rows}) * sa0]
- *     B[k, n] = B[(n / ${cols}) * sbp + k * sb0 + n % ${cols}]
- * so A is any matrix (sap = ${rows} * sa0) and B any matrix with contiguous rows
- * (sbp = ${cols}), or both are the contiguous panels that ${name}_pack writes
- * (sap = K * ${rows}, sa1 = ${rows}, sa0 = 1; sbp = K * ${cols}, sb0 = ${cols}), which the caches hold
- * whatever the matrices' strides and which are read as one stream each. Blocks cut by
- * the matrix edge take a slower path: whole vectors where they fit, then scalars.
+ * Strides are in elements: A any, C unit column stride, and B is read in panels of
+ * ${cols} columns, B[k, n] = B[(n / ${cols}) * sbp + k * sb0 + n % ${cols}]: a matrix with contiguous
+ * rows (sbp = ${cols}) or the contiguous panels that ${name}_pack_b writes (sbp = K * ${cols},
+ * sb0 = ${cols}), which L1 holds whatever the row stride of B (a power-of-two stride puts a
+ * whole unpacked panel in one cache set). Blocks cut by the matrix edge take a slower
+ * path: whole vectors where they fit, then scalars.
  *
  * Vectors are loaded and stored element by element: PoCL's vload/vstore/fma are calls
  * into its builtin library, which spill every accumulator; element accesses compile to
@@ -24,13 +22,16 @@
 #define GEMM_LOAD(p) ((${vtype})(${load_elements}))
 #define GEMM_STORE(p, v) { ${store_elements} }
 /* c[0:${width}] = alpha * acc + beta * c[0:${width}], reading c only when beta != 0. */
-#define GEMM_OUT(c, acc) { ${vtype} out_ = alpha * (acc); if (beta != 0) out_ += beta * GEMM_LOAD(c); GEMM_STORE(c, out_) }
+#define GEMM_OUT(c, acc) { \
+        ${vtype} out_ = alpha * (acc); \
+        if (beta != 0) out_ += beta * GEMM_LOAD(c); \
+        GEMM_STORE(c, out_) }
 
 KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
                     GLOBAL_MEM char *a_base, ga_ssize a_off,
                     GLOBAL_MEM char *b_base, ga_ssize b_off,
                     ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
-                    ga_ssize sa0, ga_ssize sa1, ga_ssize sap, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
+                    ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
                     ${ctype} alpha, ${ctype} beta)
 {
     GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
@@ -46,7 +47,6 @@ KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
     const ga_ssize band_rows = row_blocks - band * ${band} < ${band} ? row_blocks - band * ${band} : ${band};
     const ga_ssize row_block = band * ${band} + in_band % band_rows, col_block = in_band / band_rows;
     const ga_ssize row0 = row_block * ${rows}, col0 = col_block * ${cols};
-    const GLOBAL_MEM ${ctype} *a_panel = A + row_block * sap;   /* A[row0 + i, k] = a_panel[k * sa1 + i * sa0] */
     const GLOBAL_MEM ${ctype} *b_panel = B + col_block * sbp;   /* B[k, col0 + j] = b_panel[k * sb0 + j] */
 
     if (row0 + ${rows} <= M && col0 + ${cols} <= N) {
@@ -68,7 +68,7 @@ ${stores}
     const ga_ssize rows = M - row0 < ${rows} ? M - row0 : ${rows};
     const ga_ssize cols = N - col0 < ${cols} ? N - col0 : ${cols};
     for (ga_ssize i = 0; i < rows; ++i) {
-        const GLOBAL_MEM ${ctype} *a = a_panel + i * sa0;
+        const GLOBAL_MEM ${ctype} *a = A + (row0 + i) * sa0;
         GLOBAL_MEM ${ctype} *c = C + (row0 + i) * sc0 + col0;
         ga_ssize j = 0;
         for (; j + ${width} <= cols; j += ${width}) {
@@ -86,26 +86,26 @@ ${stores}
     }
 }
 
-/* The panels ${name} reads: out[p][k][j] = X[k, p * width + j] for X of K x N (any
- * strides), zero past column N - 1. B gives its panels with width ${cols}, A (as X = A.T)
- * with width ${rows}. A work-item copies ${pack_rows} rows of a panel (one per work-item
- * costs PoCL more in work-item switches than in copying). */
-KERNEL void ${name}_pack(GLOBAL_MEM char *out_base, ga_ssize out_off,
-                         GLOBAL_MEM char *x_base, ga_ssize x_off,
-                         ga_ssize K, ga_ssize N, ga_ssize s0, ga_ssize s1, ga_ssize width)
+/* The panels of B that ${name} reads with sbp = K * ${cols}, sb0 = ${cols}:
+ * out[p][k][j] = B[k, p * ${cols} + j] for B of K x N (any strides), zero past column N - 1.
+ * A work-item copies ${pack_rows} rows of a panel (one row per work-item costs PoCL more in
+ * work-item switches than in copying). */
+KERNEL void ${name}_pack_b(GLOBAL_MEM char *out_base, ga_ssize out_off,
+                           GLOBAL_MEM char *b_base, ga_ssize b_off,
+                           ga_ssize K, ga_ssize N, ga_ssize sb0, ga_ssize sb1)
 {
     GLOBAL_MEM ${ctype} *out = (GLOBAL_MEM ${ctype} *)(out_base + out_off);
-    const GLOBAL_MEM ${ctype} *X = (const GLOBAL_MEM ${ctype} *)(x_base + x_off);
+    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
     const ga_ssize runs = (K + ${pack_rows} - 1) / ${pack_rows};
-    const ga_ssize items = runs * ((N + width - 1) / width);
+    const ga_ssize items = runs * ((N + ${cols} - 1) / ${cols});
     for (ga_ssize i = GLOBAL_ID_0; i < items; i += LDIM_0 * GDIM_0) {
-        const ga_ssize n0 = i / runs * width, k0 = i % runs * ${pack_rows};
+        const ga_ssize n0 = i / runs * ${cols}, k0 = i % runs * ${pack_rows};
         const ga_ssize k1 = K < k0 + ${pack_rows} ? K : k0 + ${pack_rows};
         for (ga_ssize k = k0; k < k1; ++k) {
-            GLOBAL_MEM ${ctype} *o = out + (n0 * K + k * width);
-            const GLOBAL_MEM ${ctype} *x = X + k * s0 + n0 * s1;
-            for (ga_ssize j = 0; j < width; ++j)
-                o[j] = n0 + j < N ? x[j * s1] : (${ctype})0;
+            GLOBAL_MEM ${ctype} *o = out + (n0 * K + k * ${cols});
+            const GLOBAL_MEM ${ctype} *b = B + k * sb0 + n0 * sb1;
+            for (int j = 0; j < ${cols}; ++j)
+                o[j] = n0 + j < N ? b[j * sb1] : (${ctype})0;
         }
     }
 }
@@ -113,7 +113,7 @@ KERNEL void ${name}_pack(GLOBAL_MEM char *out_base, ga_ssize out_off,
 /* Matrix-vector product on vectors: y[i] = alpha * sum over k of A[i, k] x[k] + beta * y[i]
  * (y not read when beta == 0) for A with contiguous rows and a contiguous x; strides in
  * elements. A work-item computes one row with four vector accumulators (independent
- * FMA chains), then the ${width}-element tail of the row with scalars. */
+ * FMA chains), then the last K % ${width} elements with scalars. */
 KERNEL void ${name}_gemv(GLOBAL_MEM char *y_base, ga_ssize y_off,
                          GLOBAL_MEM char *a_base, ga_ssize a_off,
                          GLOBAL_MEM char *x_base, ga_ssize x_off,

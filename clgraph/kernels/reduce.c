@@ -1,12 +1,13 @@
-/* out[j * chunks + c] = reduction (${combine}) over the c-th chunk of r of in[j, r]:
- * j walks the kept axes and r the reduced ones, each at the input's element strides.
- * With chunks > 1 the results are partials, reduced again by a second launch. */
-KERNEL void ${name}(GLOBAL_MEM char *out_base, ga_ssize out_off,
-                    GLOBAL_MEM char *in_base, ga_ssize in_off,
+/* out[j * chunks + c] = reduction (${combine}) over the c-th chunk of r of the value at
+ * [j, r] (an input's element, or a fused elementwise map of the inputs' elements): j
+ * walks the kept axes and r the reduced ones, at the element strides of the inputs
+ * (all inputs of a map share them). With chunks > 1 the results are partials, reduced
+ * again by a second launch. */
+KERNEL void ${name}(GLOBAL_MEM char *out_base, ga_ssize out_off${in_params},
                     ga_ssize outputs, ga_ssize R, ga_ssize chunks, ga_ssize chunk${dim_params})
 {
     GLOBAL_MEM ${out_type} *out = (GLOBAL_MEM ${out_type} *)(out_base + out_off);
-    const GLOBAL_MEM ${in_type} *in = (const GLOBAL_MEM ${in_type} *)(in_base + in_off);
+${pointers}
     for (ga_ssize w = GLOBAL_ID_0; w < outputs * chunks; w += LDIM_0 * GDIM_0) {
         const ga_ssize j = w / chunks, c = w % chunks;
         ga_ssize rest = j, base = 0;
