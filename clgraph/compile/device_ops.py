@@ -96,6 +96,25 @@ class GpuDimShuffle(DeviceOp):
         return "Gpu" + str(self.dimshuffle).replace("Inplace", "")
 
 
+class GpuSubtensor(DeviceOp):
+    """Basic indexing with indices known when compiling, on the device: a view."""
+
+    __props__ = ("subtensor",)
+
+    def __init__(self, subtensor):
+        self.subtensor = subtensor
+
+    def make_node(self, x):
+        out = self.subtensor.make_node(x).outputs[0].type
+        return Apply(self, [x], [type_on(x.type.context, out.dtype, out.shape)()])
+
+    def perform(self, node, inputs):
+        return [inputs[0][self.subtensor._key([])]]
+
+    def __str__(self):
+        return "Gpu" + str(self.subtensor)
+
+
 def _broadcast(op, shapes):
     shape = []
     for axis, lengths in enumerate(zip(*shapes)):

@@ -15,10 +15,11 @@ from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
 from clgraph.graph.fg import FunctionGraph
 from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.subtensor import Subtensor
 from clgraph.tensor.transfer import DeviceTensorType, Transfer, type_on
 from clgraph.tensor.variable import TensorConstant
 
-from .device_ops import GpuDimShuffle, GpuElemwise, transfer_op
+from .device_ops import GpuDimShuffle, GpuElemwise, GpuSubtensor, transfer_op
 
 
 def _location(var):
@@ -58,6 +59,9 @@ def _elemwise_on_device(node, inputs, context):
 DEVICE_IMPLEMENTATIONS = {
     Elemwise: _elemwise_on_device,
     DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
+    # basic indexing by constants: a view (symbolic indices run on the host for now)
+    Subtensor: lambda node, inputs, context: (GpuSubtensor(node.op).make_node(*inputs)
+                                              if len(inputs) == 1 else None),
 }
 
 
