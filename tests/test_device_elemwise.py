@@ -136,3 +136,19 @@ def test_cuda_rendering_of_every_kernel_compiles_with_nvcc():
     ptx = nvcc.compile_ptx(sources)
     for name in sources:
         assert f".entry {name}(" in ptx
+
+
+def test_constant_basic_indexing_is_a_device_view():
+    from clgraph.compile.device_ops import GpuSubtensor
+
+    x = T.fmatrix("x")
+    value = np.arange(20, dtype="float32").reshape(4, 5)
+    for output in [x[1:3, ::-2], x[2], T.exp(x[:, 1:]) + 1, x[None, 1, ...], x[-1, -1]]:
+        f = clgraph.function([x], output)
+        assert any(isinstance(n.op, GpuSubtensor) for n in f.maker.fgraph.toposort())
+        np.testing.assert_allclose(f(value), output.eval({x: value}), rtol=1e-6)
+    state = clgraph.shared(value)
+    f = clgraph.function([], state[1:3], updates={state: state * 2})
+    before = f()                      # the old rows, not a view of the new state
+    np.testing.assert_array_equal(before, value[1:3])
+    np.testing.assert_array_equal(state.get_value(), value * 2)
