@@ -76,6 +76,7 @@ class OpenCLDriver:
         props = cl.command_queue_properties.PROFILING_ENABLE if profiling else 0
         self.queue = cl.CommandQueue(self.cl_context, self.device, properties=props)
         self.info = info
+        self._typed = set()   # ids of kernels whose scalar argument dtypes are set
 
     # memory -------------------------------------------------------------------------
     def alloc(self, nbytes):
@@ -139,6 +140,12 @@ class OpenCLDriver:
         if local_bytes:
             args = list(args) + [cl.LocalMemory(local_bytes)]
         global_size = tuple(g * l for g, l in zip(n_groups, group_size))
+        if id(kernel) not in self._typed:
+            # Declared once, the scalar dtypes spare pyopencl inferring them at every call
+            # (tens of microseconds per launch otherwise).
+            kernel.set_scalar_arg_dtypes([None if isinstance(a, (cl.MemoryObjectHolder, cl.LocalMemory))
+                                          else np.asarray(a).dtype for a in args])
+            self._typed.add(id(kernel))
         try:
             kernel.set_args(*args)
             return cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, group_size,

@@ -6,6 +6,8 @@ the host. Names say where they run (GpuElemwise, GpuFromHost...), and none of th
 Elemwise, so a graph's toposort tells host work from device work as the source
 documents check it.
 """
+import math
+
 import numpy as np
 
 from clgraph.backends import empty, get_context, to_device
@@ -147,7 +149,7 @@ class GpuElemwise(DeviceOp):
         context = inputs[0].context
         shape = _broadcast(self, [x.shape for x in inputs])
         outputs = [empty(shape, o.type.dtype, context) for o in node.outputs]
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)
         if n == 0:
             return outputs
         if all(x.c_contiguous and (x.shape == shape or x.size == 1) for x in inputs):
