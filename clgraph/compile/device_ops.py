@@ -27,6 +27,8 @@ class DeviceOp(Op):
 
 
 class GpuFromHost(DeviceOp):
+    """A copy onto the device context ``context``."""
+
     __props__ = ("context",)
 
     def __init__(self, context):
@@ -36,10 +38,10 @@ class GpuFromHost(DeviceOp):
         return Apply(self, [x], [DeviceTensorType(x.type.dtype, x.type.shape, self.context)()])
 
     def perform(self, node, inputs):
-        return [to_device(inputs[0], get_context(self.context))]
+        return [to_device(inputs[0], get_context(self.context))]   # numpy or another device's array
 
     def __str__(self):
-        return f"GpuFromHost<{self.context}>"
+        return f"{type(self).__name__}<{self.context}>"
 
 
 class HostFromGpu(DeviceOp):
@@ -53,22 +55,8 @@ class HostFromGpu(DeviceOp):
         return "HostFromGpu(gpuarray)"
 
 
-class GpuToGpu(DeviceOp):
+class GpuToGpu(GpuFromHost):
     """A copy from one device context to another."""
-
-    __props__ = ("context",)
-
-    def __init__(self, context):
-        self.context = context
-
-    def make_node(self, x):
-        return Apply(self, [x], [DeviceTensorType(x.type.dtype, x.type.shape, self.context)()])
-
-    def perform(self, node, inputs):
-        return [inputs[0].transfer(get_context(self.context))]
-
-    def __str__(self):
-        return f"GpuToGpu<{self.context}>"
 
 
 def transfer_op(source, target):

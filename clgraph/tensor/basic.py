@@ -162,6 +162,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """numpy.isclose: |a - b| <= atol + rtol * |b| for finite b; infinities close only
     to themselves."""
     a, b = as_tensor_variables_weak([a, b])
+    abs_ = ELEMENTWISE["abs"]
     within = ELEMENTWISE["le"](abs_(a - b), atol + rtol * abs_(b)) & ~ELEMENTWISE["isinf"](b)
     close = ELEMENTWISE["or_"](ELEMENTWISE["eq"](a, b), within)
     if equal_nan:
@@ -205,7 +206,7 @@ def maximum_of_lengths(lengths):
         return known[0]
     result = lengths[0]
     for n in lengths[1:]:
-        result = maximum(result, n)
+        result = ELEMENTWISE["maximum"](result, n)
     return result
 
 
