@@ -105,6 +105,61 @@ class GpuSubtensor(DeviceOp):
         return "Gpu" + str(self.subtensor)
 
 
+class GpuReshape(DeviceOp):
+    """Reshape on the device: a view of C-contiguous data, a copy otherwise. The new
+    shape is a host value (input 1)."""
+
+    __props__ = ("reshape",)
+
+    def __init__(self, reshape):
+        self.reshape = reshape
+
+    def make_node(self, x, shape):
+        out = self.reshape.make_node(x, shape).outputs[0].type
+        return Apply(self, [x, shape], [type_on(x.type.context, out.dtype, out.shape)()])
+
+    def perform(self, node, inputs):
+        x, shape = inputs
+        shape = tuple(int(n) for n in shape)
+        try:
+            return [x.reshape(shape)]
+        except ValueError:
+            raise ValueError(f"{self}: cannot reshape an array of shape {x.shape} (size {x.size}) "
+                             f"into shape {shape}") from None
+
+    def __str__(self):
+        return "Gpu" + str(self.reshape)
+
+
+class GpuAlloc(DeviceOp):
+    """Alloc on the device: the value broadcast to the shape (a host value, input 1) and
+    copied by the strided copy kernel from a view with zero strides."""
+
+    __props__ = ("alloc",)
+
+    def __init__(self, alloc):
+        self.alloc = alloc
+
+    def make_node(self, value, shape):
+        out = self.alloc.make_node(value, shape).outputs[0].type
+        return Apply(self, [value, shape], [type_on(value.type.context, out.dtype, out.shape)()])
+
+    def perform(self, node, inputs):
+        from clgraph.backends import DeviceArray
+
+        value, shape = inputs
+        shape = tuple(int(n) for n in shape)
+        lead = len(shape) - value.ndim
+        if lead < 0 or any(n not in (1, want) for n, want in zip(value.shape, shape[lead:])):
+            raise ValueError(f"{self}: cannot broadcast a value of shape {value.shape} to shape {shape}")
+        strides = (0,) * lead + tuple(0 if n == 1 else s for n, s in zip(value.shape, value.strides))
+        view = DeviceArray(value.context, value.block, shape, value.dtype, strides, value.offset)
+        return [view.copy()]
+
+    def __str__(self):
+        return "Gpu" + str(self.alloc)
+
+
 def _broadcast(op, shapes):
     shape = []
     for axis, lengths in enumerate(zip(*shapes)):

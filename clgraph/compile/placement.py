@@ -15,11 +15,12 @@ from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
 from clgraph.graph.fg import FunctionGraph
 from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.shape_ops import Alloc, Reshape
 from clgraph.tensor.subtensor import Subtensor
 from clgraph.tensor.transfer import DeviceTensorType, Transfer, type_on
 from clgraph.tensor.variable import TensorConstant
 
-from .device_ops import GpuDimShuffle, GpuElemwise, GpuSubtensor, transfer_op
+from .device_ops import GpuAlloc, GpuDimShuffle, GpuElemwise, GpuReshape, GpuSubtensor, transfer_op
 
 
 def _location(var):
@@ -54,9 +55,18 @@ def _elemwise_on_device(node, inputs, context):
         *[inputs[k] for k in kernel.arrays])
 
 
+def _keeps_on_host(positions, function):
+    """``function`` receiving the inputs at ``positions`` on the host (shapes, indices:
+    values the device op reads on the host to size and launch its work)."""
+    function.host_inputs = frozenset(positions)
+    return function
+
+
 # Op class -> function(node, inputs already on the context, context name) -> the device
 # Apply node, or None when this node (its dtypes, its parameters) has no device code.
 DEVICE_IMPLEMENTATIONS = {
+    Reshape: _keeps_on_host([1], lambda node, inputs, context: GpuReshape(node.op).make_node(*inputs)),
+    Alloc: _keeps_on_host([1], lambda node, inputs, context: GpuAlloc(node.op).make_node(*inputs)),
     Elemwise: _elemwise_on_device,
     DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
     # basic indexing by constants: a view (symbolic indices run on the host for now)
@@ -108,7 +118,9 @@ class _Placer:
         context = devices[0] if devices else self.default
         implementation = DEVICE_IMPLEMENTATIONS.get(type(node.op)) if context != "cpu" else None
         if implementation is not None:
-            device_node = implementation(node, [self.move(v, context) for v in inputs], context)
+            host = getattr(implementation, "host_inputs", ())
+            moved = [self.move(v, "cpu" if i in host else context) for i, v in enumerate(inputs)]
+            device_node = implementation(node, moved, context)
             if device_node is not None:
                 if devices:
                     self.pinned.update(id(v) for v in device_node.outputs)

@@ -1,0 +1,55 @@
+"""Shape ops on devices: reshape (a view, or a copy of strided data) and alloc (a
+broadcast copy), with the shape read as a host value."""
+import numpy as np
+import pytest
+
+import clgraph
+import clgraph.tensor as T
+from clgraph.compile.device_ops import GpuAlloc, GpuReshape
+
+x = T.fmatrix("x")
+n = T.lscalar("n")
+VALUE = np.arange(12, dtype="float32").reshape(3, 4)
+
+
+def compiled(output):
+    device = clgraph.function([x, n], output, on_unused_input="ignore")
+    reference = clgraph.function([x, n], output, mode="FAST_COMPILE", on_unused_input="ignore")
+    return device, reference
+
+
+@pytest.mark.parametrize("make, op", [
+    (lambda: x.reshape((4, 3)), GpuReshape),
+    (lambda: x.reshape((n, -1)), GpuReshape),
+    (lambda: x.T.reshape((-1,)), GpuReshape),          # strided data: a copy
+    (lambda: T.alloc(x[0], 2, 3, 4), GpuAlloc),
+    (lambda: T.alloc(np.float32(1.5), 2, n), GpuAlloc),
+    (lambda: T.zeros((2, 3)) + x.sum(), GpuAlloc),
+])
+def test_shape_ops_run_on_the_device(make, op):
+    output = make()
+    device, reference = compiled(output)
+    assert any(isinstance(node.op, op) for node in device.maker.fgraph.toposort())
+    got, expected = device(VALUE, 2), reference(VALUE, 2)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_reshape_view_shares_the_device_memory_and_outputs_do_not():
+    s = clgraph.shared(VALUE)
+    f = clgraph.function([], s.reshape((12,)).transfer(s.context_name))
+    out = f()
+    assert out.block is not s.get_value(borrow=True, return_internal_type=True).block   # the caller's own
+    np.testing.assert_array_equal(np.asarray(out), VALUE.ravel())
+
+
+def test_bad_shapes_name_the_op_and_the_shapes():
+    device, _ = compiled(x.reshape((n, 5)))
+    with pytest.raises(ValueError, match=r"GpuReshape\{2\}: cannot reshape an array of shape \(3, 4\) "
+                                         r"\(size 12\) into shape \(2, 5\)"):
+        device(VALUE, 2)
+    device, _ = compiled(T.alloc(x, 3, n))
+    with pytest.raises(ValueError, match=r"GpuAlloc: cannot broadcast a value of shape \(3, 4\) to "
+                                         r"shape \(3, 2\)"):
+        device(VALUE, 2)
+    assert device(VALUE, 4).shape == (3, 4)   # the function still works
