@@ -53,3 +53,14 @@ def test_bad_shapes_name_the_op_and_the_shapes():
                                          r"shape \(3, 2\)"):
         device(VALUE, 2)
     assert device(VALUE, 4).shape == (3, 4)   # the function still works
+
+
+def test_basic_indexing_with_symbolic_indices_is_a_device_view():
+    from clgraph.compile.device_ops import GpuSubtensor
+
+    i = T.lscalar("i")
+    for output in [x[i:], x[::-1, i], T.exp(x[i, 1:]), x[-i]]:
+        device = clgraph.function([x, i], output)
+        assert any(isinstance(node.op, GpuSubtensor) for node in device.maker.fgraph.toposort())
+        reference = clgraph.function([x, i], output, mode="FAST_COMPILE")
+        np.testing.assert_allclose(device(VALUE, 1), reference(VALUE, 1), rtol=1e-6)

@@ -87,19 +87,21 @@ class GpuDimShuffle(DeviceOp):
 
 
 class GpuSubtensor(DeviceOp):
-    """Basic indexing with indices known when compiling, on the device: a view."""
+    """Basic indexing on the device: a view. Symbolic indices (inputs after x) are host
+    values."""
 
     __props__ = ("subtensor",)
 
     def __init__(self, subtensor):
         self.subtensor = subtensor
 
-    def make_node(self, x):
-        out = self.subtensor.make_node(x).outputs[0].type
-        return Apply(self, [x], [type_on(x.type.context, out.dtype, out.shape)()])
+    def make_node(self, x, *indices):
+        out = self.subtensor.make_node(x, *indices).outputs[0].type
+        return Apply(self, [x, *indices], [type_on(x.type.context, out.dtype, out.shape)()])
 
     def perform(self, node, inputs):
-        return [inputs[0][self.subtensor._key([])]]
+        x, *indices = inputs
+        return [x[self.subtensor._key(indices)]]
 
     def __str__(self):
         return "Gpu" + str(self.subtensor)

@@ -69,9 +69,9 @@ DEVICE_IMPLEMENTATIONS = {
     Alloc: _keeps_on_host([1], lambda node, inputs, context: GpuAlloc(node.op).make_node(*inputs)),
     Elemwise: _elemwise_on_device,
     DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
-    # basic indexing by constants: a view (symbolic indices run on the host for now)
-    Subtensor: lambda node, inputs, context: (GpuSubtensor(node.op).make_node(*inputs)
-                                              if len(inputs) == 1 else None),
+    # basic indexing: a view; the symbolic indices (inputs 1...) stay on the host
+    Subtensor: _keeps_on_host(range(1, 1 + 64), lambda node, inputs, context:
+                              GpuSubtensor(node.op).make_node(*inputs) if len(inputs) <= 64 else None),
 }
 
 
