@@ -64,3 +64,22 @@ def test_basic_indexing_with_symbolic_indices_is_a_device_view():
         assert any(isinstance(node.op, GpuSubtensor) for node in device.maker.fgraph.toposort())
         reference = clgraph.function([x, i], output, mode="FAST_COMPILE")
         np.testing.assert_allclose(device(VALUE, 1), reference(VALUE, 1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_concatenate_and_stack_run_on_the_device(axis):
+    from clgraph.compile.device_ops import GpuJoin
+
+    y = T.dmatrix("y")
+    for output in [T.concatenate([x, x[::-1], x * 2], axis=axis), T.concatenate([x, y], axis=axis),
+                   T.stack([x, x + 1], axis=axis)]:
+        device = clgraph.function([x, y], output, on_unused_input="ignore")
+        assert any(isinstance(node.op, GpuJoin) for node in device.maker.fgraph.toposort())
+        reference = clgraph.function([x, y], output, mode="FAST_COMPILE", on_unused_input="ignore")
+        other = np.arange(12.0).reshape(3, 4) * 10
+        got, expected = device(VALUE, other), reference(VALUE, other)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    bad = clgraph.function([x, y], T.concatenate([x, y.T], axis=axis))
+    with pytest.raises(ValueError, match=r"GpuJoin: cannot join arrays of shapes \(3, 4\), \(4, 3\)"):
+        bad(VALUE, np.zeros((3, 4)))

@@ -162,6 +162,48 @@ class GpuAlloc(DeviceOp):
         return "Gpu" + str(self.alloc)
 
 
+class GpuJoin(DeviceOp):
+    """Concatenation on the device: with the join axis moved first (views), each input
+    is copied, contiguous, into its stretch of the output's memory; the output is the
+    view with the axis back in place. The axis (input 0) is a host value."""
+
+    __props__ = ("join",)
+
+    def __init__(self, join):
+        self.join = join
+
+    def make_node(self, axis, *tensors):
+        out = self.join.make_node(axis, *tensors).outputs[0].type
+        return Apply(self, [axis, *tensors], [type_on(tensors[0].type.context, out.dtype, out.shape)()])
+
+    def perform(self, node, inputs):
+        from clgraph.tensor.shape_ops import normalize_axis
+
+        axis, *tensors = inputs
+        ndim = tensors[0].ndim
+        axis = normalize_axis(str(self), int(axis), ndim)
+        rest = [[t.shape[a] for a in range(ndim) if a != axis] for t in tensors]
+        if any(r != rest[0] for r in rest):
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"{self}: cannot join arrays of shapes {shapes} along axis {axis}")
+        order = [axis] + [a for a in range(ndim) if a != axis]
+        dtype = node.outputs[0].type.dtype
+        context = tensors[0].context
+        out = empty([sum(t.shape[axis] for t in tensors)] + rest[0], dtype, context)
+        at = 0
+        for t in tensors:
+            piece = t.transpose(order)
+            if not piece.c_contiguous or piece.dtype != out.dtype:
+                piece = piece.astype(dtype)
+            if piece.nbytes:
+                context.copy(out.block, out.offset + at, piece.block, piece.offset, piece.nbytes)
+            at += piece.nbytes
+        return [out.transpose(list(np.argsort(order)))]
+
+    def __str__(self):
+        return "GpuJoin"
+
+
 def _broadcast(op, shapes):
     shape = []
     for axis, lengths in enumerate(zip(*shapes)):

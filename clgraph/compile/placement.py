@@ -15,12 +15,14 @@ from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
 from clgraph.graph.fg import FunctionGraph
 from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.join import Join
 from clgraph.tensor.shape_ops import Alloc, Reshape
 from clgraph.tensor.subtensor import Subtensor
 from clgraph.tensor.transfer import DeviceTensorType, Transfer, type_on
 from clgraph.tensor.variable import TensorConstant
 
-from .device_ops import GpuAlloc, GpuDimShuffle, GpuElemwise, GpuReshape, GpuSubtensor, transfer_op
+from .device_ops import (GpuAlloc, GpuDimShuffle, GpuElemwise, GpuJoin, GpuReshape, GpuSubtensor,
+                         transfer_op)
 
 
 def _location(var):
@@ -67,6 +69,7 @@ def _keeps_on_host(positions, function):
 DEVICE_IMPLEMENTATIONS = {
     Reshape: _keeps_on_host([1], lambda node, inputs, context: GpuReshape(node.op).make_node(*inputs)),
     Alloc: _keeps_on_host([1], lambda node, inputs, context: GpuAlloc(node.op).make_node(*inputs)),
+    Join: _keeps_on_host([0], lambda node, inputs, context: GpuJoin(node.op).make_node(*inputs)),
     Elemwise: _elemwise_on_device,
     DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
     # basic indexing: a view; the symbolic indices (inputs 1...) stay on the host
