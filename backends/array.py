@@ -18,7 +18,8 @@ _COPY_GROUP_SIZE = 256
 _COPY_MAX_GROUPS = 1024
 
 
-def _c_strides(shape, itemsize):
+def c_strides(shape, itemsize):
+    """Byte strides of a C-contiguous array of ``shape``."""
     strides, step = [], itemsize
     for n in reversed(shape):
         strides.append(step)
@@ -47,7 +48,7 @@ class DeviceArray:
         self.block = block
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
-        self.strides = tuple(strides) if strides is not None else _c_strides(self.shape, self.dtype.itemsize)
+        self.strides = tuple(strides) if strides is not None else c_strides(self.shape, self.dtype.itemsize)
         self.offset = int(offset)
 
     # description --------------------------------------------------------------------
@@ -62,7 +63,7 @@ class DeviceArray:
         contiguous = self.__dict__.get("_c_contiguous")   # shape and strides never change
         if contiguous is None:
             contiguous = self._c_contiguous = self.size <= 1 or all(
-                n == 1 or s == c for n, s, c in zip(self.shape, self.strides, _c_strides(self.shape, self.itemsize)))
+                n == 1 or s == c for n, s, c in zip(self.shape, self.strides, c_strides(self.shape, self.itemsize)))
         return contiguous
 
     def __len__(self):
@@ -154,14 +155,14 @@ class DeviceArray:
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         shape = tuple(operator.index(n) for n in shape)
         unknown = [i for i, n in enumerate(shape) if n == -1]
-        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        known = math.prod(n for n in shape if n != -1)
         if len(unknown) > 1 or any(n < -1 for n in shape) or (
                 unknown and (known == 0 or self.size % known)) or (not unknown and known != self.size):
             raise ValueError(f"cannot reshape DeviceArray of shape {self.shape} into shape {shape}")
         if unknown:
             shape = shape[:unknown[0]] + (self.size // known,) + shape[unknown[0] + 1:]
         source = self if self.c_contiguous else self.copy()
-        return source._view(shape, _c_strides(shape, self.itemsize), source.offset)
+        return source._view(shape, c_strides(shape, self.itemsize), source.offset)
 
     def transpose(self, *axes):
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes

@@ -152,3 +152,16 @@ def test_constant_basic_indexing_is_a_device_view():
     before = f()                      # the old rows, not a view of the new state
     np.testing.assert_array_equal(before, value[1:3])
     np.testing.assert_array_equal(state.get_value(), value * 2)
+
+
+def test_float64_nodes_stay_on_the_host_of_a_device_without_fp64(monkeypatch):
+    from clgraph.backends import get_context
+    from clgraph.compile.device_reduce import GpuCAReduce
+
+    monkeypatch.setattr(get_context().info, "fp64", False)   # the device's description only
+    d, f = T.dvector("d"), T.fvector("f")
+    compiled = clgraph.function([d, f], [T.exp(d).sum(), T.exp(f).sum()])
+    on_device = [n for n in compiled.maker.fgraph.toposort() if isinstance(n.op, (GpuElemwise, GpuCAReduce))]
+    assert on_device and all(n.outputs[0].type.dtype == "float32" for n in on_device)
+    got = compiled(np.ones(3), np.ones(3, "float32"))
+    np.testing.assert_allclose(got, [3 * np.e, 3 * np.e], rtol=1e-6)

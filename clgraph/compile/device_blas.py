@@ -11,7 +11,7 @@ than float32/float64 run on the host.
 """
 import numpy as np
 
-from clgraph.backends import empty, get_context, zeros
+from clgraph.backends import empty, zeros
 from clgraph.codegen import gemm
 from clgraph.graph.basic import Apply
 from clgraph.tensor.math import Dot, _dot, _not_aligned
@@ -178,8 +178,6 @@ _gpu_dot, _gpu_gemm, _gpu_gemv = GpuDot(), GpuGemm(), GpuGemv()
 def _dot_on_device(node, inputs, context):
     dtypes = {v.type.dtype for v in node.inputs + node.outputs}
     if not all(gemm.supported(d) for d in dtypes):
-        return None
-    if "float64" in dtypes and not get_context(context).info.fp64:
         return None
     ndims = tuple(v.ndim for v in node.inputs)
     op = _gpu_gemm if ndims == (2, 2) else _gpu_dot if ndims == (1, 1) else _gpu_gemv

@@ -23,8 +23,6 @@ _GROUP_SIZE = 256
 class DeviceOp(Op):
     """An op whose inputs and outputs on devices are DeviceArrays."""
 
-    device_values = True
-
 
 class GpuFromHost(DeviceOp):
     """A copy onto the device context ``context``."""

@@ -1,8 +1,11 @@
 """Reductions on devices: GpuCAReduce runs a CAReduce (sum, prod, max, min, all, any
 over any axes) with the kernels of codegen.reduce."""
+import math
+
 import numpy as np
 
 from clgraph.backends import empty, get_context
+from clgraph.backends.array import c_strides
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.codegen.reduce import ReduceKernel
 from clgraph.codegen.scalar_c import NoDeviceCode
@@ -10,7 +13,7 @@ from clgraph.graph.basic import Apply
 from clgraph.tensor.math import CAReduce
 from clgraph.tensor.transfer import DeviceTensorType
 
-from .device_ops import DeviceOp, GpuElemwise
+from .device_ops import DeviceOp, GpuElemwise, _broadcast
 from .placement import register_device_implementation
 
 _GROUP_SIZE = 64
@@ -53,8 +56,8 @@ class GpuCAReduce(DeviceOp):
         """One launch: ``out`` (flat) from ``x`` over ``kept`` and ``reduced`` (dims,
         strides); with ``mapped`` (the map's inputs), from the map of those instead."""
         (kdims, kstrides), (rdims, rstrides) = kept, reduced
-        R = int(np.prod(rdims, dtype=np.int64))
-        outputs = int(np.prod(kdims, dtype=np.int64))
+        R = math.prod(rdims)
+        outputs = math.prod(kdims)
         if mapped is None:
             maker, scalars, arrays = getattr(self, which), (), [x]
             width = maker.vector_width(context.info) if len(rdims) == 1 and rstrides[0] == 1 else 0
@@ -76,10 +79,10 @@ class GpuCAReduce(DeviceOp):
     def perform(self, node, inputs):
         mapped = None
         if self.map is not None:
-            shape = _full_shape(inputs)
+            shape = _broadcast(self, [a.shape for a in inputs])
             if all(a.c_contiguous and (a.shape == shape or a.size == 1) for a in inputs):
                 mapped = inputs   # fused: x stands for the map's result (shape, strides)
-                x = _Layout(shape, node.inputs, inputs[0].context, self.whole.in_dtype)
+                x = _Layout(shape, inputs[0].context, self.whole.in_dtype)
             else:               # strided or broadcast inputs: the map, then the reduction
                 x = self.map.perform(None, inputs)[0]
         else:
@@ -88,7 +91,7 @@ class GpuCAReduce(DeviceOp):
         axes = self.careduce.axis
         kept = [d for d in range(x.ndim) if d not in axes]
         out = empty([x.shape[d] for d in kept], node.outputs[0].type.dtype, context)
-        R = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+        R = math.prod(x.shape[d] for d in axes)
         if R == 0 and self.careduce.scalar_op.name in ("maximum", "minimum") and x.size == 0:
             raise ValueError(f"cannot take the {self.careduce.title.lower()} over axes {axes} of an "
                              f"empty array of shape {x.shape}: it has no identity")
@@ -142,29 +145,15 @@ class GpuCAReduce(DeviceOp):
         return "Gpu" + str(self.careduce)
 
 
-def _full_shape(arrays):
-    shape = []
-    for lengths in zip(*(a.shape for a in arrays)):
-        known = {n for n in lengths if n != 1}
-        shape.append(known.pop() if len(known) == 1 else (1 if not known else None))
-    if None in shape:
-        raise ValueError(f"cannot broadcast inputs of shapes {', '.join(str(a.shape) for a in arrays)}")
-    return tuple(shape)
-
-
 class _Layout:
     """What the reduction needs of a fused map's result that is never materialised:
     its shape, its (C-contiguous) strides and where it lives."""
 
-    def __init__(self, shape, variables, context, dtype):
+    def __init__(self, shape, context, dtype):
         self.shape, self.ndim, self.context = shape, len(shape), context
         self.itemsize = np.dtype(dtype).itemsize
-        self.size = int(np.prod(shape, dtype=np.int64))
-        strides, step = [], self.itemsize
-        for n in reversed(shape):
-            strides.append(step)
-            step *= max(n, 1)
-        self.strides = tuple(reversed(strides))
+        self.size = math.prod(shape)
+        self.strides = c_strides(shape, self.itemsize)
 
 
 def fuse_maps_into_reductions(fgraph):
@@ -183,10 +172,9 @@ def fuse_maps_into_reductions(fgraph):
 
 @register_device_implementation(CAReduce)
 def _careduce_on_device(node, inputs, context):
-    dtypes = {node.inputs[0].type.dtype, node.outputs[0].type.dtype,
-              str(node.op.output_dtypes(node.inputs[0].type.dtype)[1])}
-    if "float64" in dtypes and not get_context(context).info.fp64:
-        return None
+    accumulator = node.op.output_dtypes(node.inputs[0].type.dtype)[1]
+    if accumulator == np.float64 and not get_context(context).info.fp64:
+        return None   # placement checked the node's own dtypes; this one is internal
     try:
         return GpuCAReduce(node.op, node.inputs[0].type.dtype).make_node(*inputs)
     except NoDeviceCode:

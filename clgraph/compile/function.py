@@ -187,10 +187,7 @@ class Function:
     def _check(self, index, value):
         spec = self.maker.inputs[index]
         downcast = spec.allow_downcast if spec.allow_downcast is not None else self.maker.allow_input_downcast
-        try:
-            return check_input(index, spec.variable, value, downcast, spec.strict)
-        except TypeError as exc:
-            raise TypeError(str(exc).replace("clgraph function", self._label(), 1)) from None
+        return check_input(index, spec.variable, value, downcast, spec.strict, self._label())
 
     def _label(self):
         return f'clgraph function with name "{self.name}"' if self.name else "clgraph function"

@@ -9,19 +9,17 @@ class In:
     ``mutable=True`` lets it overwrite the array (Theano's meaning).
     """
 
-    def __init__(self, variable, name=None, value=None, update=None, mutable=False, borrow=False,
-                 strict=False, allow_downcast=None, implicit=False):
+    def __init__(self, variable, name=None, value=None, mutable=False, borrow=False,
+                 strict=False, allow_downcast=None):
         if not isinstance(variable, Variable):
             raise TypeError(f"In expects a symbolic variable, got {type(variable).__name__} {variable!r}")
         self.variable = variable
         self.name = variable.name if name is None else name
         self.value = value
-        self.update = update
         self.mutable = mutable
         self.borrow = borrow or mutable
         self.strict = strict
         self.allow_downcast = allow_downcast
-        self.implicit = implicit
 
     @property
     def has_default(self):
@@ -35,9 +33,9 @@ class Param(In):
     """Theano's older spelling of In, with ``default`` for the default value."""
 
     def __init__(self, variable, default=None, name=None, mutable=False, strict=False,
-                 allow_downcast=None, implicit=False, borrow=False):
+                 allow_downcast=None, borrow=False):
         super().__init__(variable, name=name, value=default, mutable=mutable, borrow=borrow,
-                         strict=strict, allow_downcast=allow_downcast, implicit=implicit)
+                         strict=strict, allow_downcast=allow_downcast)
 
 
 class Out:

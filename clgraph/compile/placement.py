@@ -29,6 +29,14 @@ def _location(var):
     return var.type.context if isinstance(var.type, DeviceTensorType) else "cpu"
 
 
+def _has_dtypes(node, context):
+    """Whether device ``context`` can hold every value of ``node`` (float64 needs fp64)."""
+    if context == "cpu":
+        return False
+    dtypes = {v.type.dtype for v in node.inputs + node.outputs}
+    return "float64" not in dtypes or get_context(context).info.fp64
+
+
 def scalar_constant(var):
     """The value of a one-element constant, also through the DimShuffle broadcasting
     it; None for anything else."""
@@ -42,9 +50,6 @@ def scalar_constant(var):
 def _elemwise_on_device(node, inputs, context):
     from clgraph.codegen.elemwise import ElementwiseKernel
 
-    dtypes = [v.type.dtype for v in node.inputs + node.outputs]
-    if "float64" in dtypes and not get_context(context).info.fp64:
-        return None
     constants = {k: value for k, value in enumerate(map(scalar_constant, node.inputs)) if value is not None}
     try:
         kernel = ElementwiseKernel(node.op.scalar_op, [v.type.dtype for v in node.inputs],
@@ -119,7 +124,7 @@ class _Placer:
                 f"(inputs {', '.join(str(v) for v in node.inputs)}); transfer one of them to the "
                 "other's context first with .transfer(context)")
         context = devices[0] if devices else self.default
-        implementation = DEVICE_IMPLEMENTATIONS.get(type(node.op)) if context != "cpu" else None
+        implementation = DEVICE_IMPLEMENTATIONS.get(type(node.op)) if _has_dtypes(node, context) else None
         if implementation is not None:
             host = getattr(implementation, "host_inputs", ())
             moved = [self.move(v, "cpu" if i in host else context) for i, v in enumerate(inputs)]

@@ -7,12 +7,13 @@ with the shapes and dtypes it was given.
 from .basic import Constant, Variable, graph_inputs, io_toposort
 
 
-def check_input(index, variable, value, allow_downcast=None, strict=False):
-    """``value`` filtered into ``variable``'s type; TypeError naming the input otherwise."""
+def check_input(index, variable, value, allow_downcast=None, strict=False, label="clgraph function"):
+    """``value`` filtered into ``variable``'s type; TypeError naming the input (and the
+    function, by ``label``) otherwise."""
     try:
         return variable.type.filter(value, strict=strict, allow_downcast=allow_downcast)
     except TypeError as exc:
-        raise TypeError(f"Bad input argument to clgraph function at index {index} (0-based), "
+        raise TypeError(f"Bad input argument to {label} at index {index} (0-based), "
                         f"variable {variable}: {exc}") from None
 
 

@@ -14,8 +14,5 @@ class Type:
     def make_variable(self, name=None):
         return self.variable_type(self, None, None, name)
 
-    def make_constant(self, value, name=None):
-        return self.constant_type(self, self.filter(value, strict=False, allow_downcast=True), name)
-
     def __call__(self, name=None):
         return self.make_variable(name)

@@ -97,9 +97,6 @@ class TensorType(Type):
                                 f"changing its values. " + DOWNCAST_HELP.format(dtype=self.dtype))
         return converted
 
-    def value_zeros(self, shape):
-        return np.zeros(shape, dtype=self.dtype)
-
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
     """A symbolic tensor: ``T.tensor('float32', (None, 3))`` or with ``broadcastable``."""
