@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
-from clgraph.backends import empty, get_context, to_device
+from clgraph.backends import DeviceArray, empty, get_context, to_device
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.graph.basic import Apply
 from clgraph.graph.op import Op
+from clgraph.tensor.shape_ops import normalize_axis
 from clgraph.tensor.transfer import DeviceTensorType, type_on
 from clgraph.tensor.type import TensorType
 
@@ -64,59 +65,43 @@ def transfer_op(source, target):
     return HostFromGpu() if target == "cpu" else GpuToGpu(target)
 
 
-class GpuDimShuffle(DeviceOp):
-    """A DimShuffle on the device: a view, no kernel."""
+class OnDevice(DeviceOp):
+    """A host op run on a device: the same inputs, the same output type placed on the
+    context of its device input; subclasses give ``perform`` on DeviceArrays."""
 
-    __props__ = ("dimshuffle",)
+    __props__ = ("host_op",)
 
-    def __init__(self, dimshuffle):
-        self.dimshuffle = dimshuffle
+    def __init__(self, host_op):
+        self.host_op = host_op
 
-    def make_node(self, x):
-        host = self.dimshuffle.make_node(x)
-        out = host.outputs[0].type
-        return Apply(self, [x], [type_on(x.type.context, out.dtype, out.shape)()])
-
-    def perform(self, node, inputs):
-        return [inputs[0].dimshuffle(*self.dimshuffle.new_order)]
+    def make_node(self, *inputs):
+        out = self.host_op.make_node(*inputs).outputs[0].type
+        context = next(v.type.context for v in inputs if isinstance(v.type, DeviceTensorType))
+        return Apply(self, list(inputs), [type_on(context, out.dtype, out.shape)()])
 
     def __str__(self):
-        return "Gpu" + str(self.dimshuffle).replace("Inplace", "")
+        return "Gpu" + str(self.host_op).replace("Inplace", "")
 
 
-class GpuSubtensor(DeviceOp):
+class GpuDimShuffle(OnDevice):
+    """A DimShuffle on the device: a view, no kernel."""
+
+    def perform(self, node, inputs):
+        return [inputs[0].dimshuffle(*self.host_op.new_order)]
+
+
+class GpuSubtensor(OnDevice):
     """Basic indexing on the device: a view. Symbolic indices (inputs after x) are host
     values."""
 
-    __props__ = ("subtensor",)
-
-    def __init__(self, subtensor):
-        self.subtensor = subtensor
-
-    def make_node(self, x, *indices):
-        out = self.subtensor.make_node(x, *indices).outputs[0].type
-        return Apply(self, [x, *indices], [type_on(x.type.context, out.dtype, out.shape)()])
-
     def perform(self, node, inputs):
         x, *indices = inputs
-        return [x[self.subtensor._key(indices)]]
-
-    def __str__(self):
-        return "Gpu" + str(self.subtensor)
+        return [x[self.host_op._key(indices)]]
 
 
-class GpuReshape(DeviceOp):
+class GpuReshape(OnDevice):
     """Reshape on the device: a view of C-contiguous data, a copy otherwise. The new
     shape is a host value (input 1)."""
-
-    __props__ = ("reshape",)
-
-    def __init__(self, reshape):
-        self.reshape = reshape
-
-    def make_node(self, x, shape):
-        out = self.reshape.make_node(x, shape).outputs[0].type
-        return Apply(self, [x, shape], [type_on(x.type.context, out.dtype, out.shape)()])
 
     def perform(self, node, inputs):
         x, shape = inputs
@@ -127,26 +112,12 @@ class GpuReshape(DeviceOp):
             raise ValueError(f"{self}: cannot reshape an array of shape {x.shape} (size {x.size}) "
                              f"into shape {shape}") from None
 
-    def __str__(self):
-        return "Gpu" + str(self.reshape)
 
-
-class GpuAlloc(DeviceOp):
+class GpuAlloc(OnDevice):
     """Alloc on the device: the value broadcast to the shape (a host value, input 1) and
     copied by the strided copy kernel from a view with zero strides."""
 
-    __props__ = ("alloc",)
-
-    def __init__(self, alloc):
-        self.alloc = alloc
-
-    def make_node(self, value, shape):
-        out = self.alloc.make_node(value, shape).outputs[0].type
-        return Apply(self, [value, shape], [type_on(value.type.context, out.dtype, out.shape)()])
-
     def perform(self, node, inputs):
-        from clgraph.backends import DeviceArray
-
         value, shape = inputs
         shape = tuple(int(n) for n in shape)
         lead = len(shape) - value.ndim
@@ -156,27 +127,13 @@ class GpuAlloc(DeviceOp):
         view = DeviceArray(value.context, value.block, shape, value.dtype, strides, value.offset)
         return [view.copy()]
 
-    def __str__(self):
-        return "Gpu" + str(self.alloc)
 
-
-class GpuJoin(DeviceOp):
+class GpuJoin(OnDevice):
     """Concatenation on the device: with the join axis moved first (views), each input
     is copied, contiguous, into its stretch of the output's memory; the output is the
     view with the axis back in place. The axis (input 0) is a host value."""
 
-    __props__ = ("join",)
-
-    def __init__(self, join):
-        self.join = join
-
-    def make_node(self, axis, *tensors):
-        out = self.join.make_node(axis, *tensors).outputs[0].type
-        return Apply(self, [axis, *tensors], [type_on(tensors[0].type.context, out.dtype, out.shape)()])
-
     def perform(self, node, inputs):
-        from clgraph.tensor.shape_ops import normalize_axis
-
         axis, *tensors = inputs
         ndim = tensors[0].ndim
         axis = normalize_axis(str(self), int(axis), ndim)
@@ -197,9 +154,6 @@ class GpuJoin(DeviceOp):
                 context.copy(out.block, out.offset + at, piece.block, piece.offset, piece.nbytes)
             at += piece.nbytes
         return [out.transpose(list(np.argsort(order)))]
-
-    def __str__(self):
-        return "GpuJoin"
 
 
 def _broadcast(op, shapes):
