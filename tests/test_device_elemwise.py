@@ -120,6 +120,10 @@ def test_kernel_source_of_a_function():
     assert opencl and cuda and set(cuda) <= set(opencl)
     assert all("KERNEL void " + name + "(" in source for name, source in opencl.items())
     assert not any("vload" in source for source in cuda.values())
+    from clgraph.backends import get_context
+
+    if get_context().info.kind == "CPU" and get_context().api == "opencl":   # PoCL: vector types
+        assert any("vload" in source and "vstore" in source for source in opencl.values())
     with pytest.raises(ValueError, match="dialect must be 'opencl' or 'cuda', got 'metal'"):
         clgraph.printing.kernel_source(f, "metal")
 
