@@ -127,6 +127,10 @@ class PoolAllocator:
             freed += chunk.size
         return freed
 
+    def reset_peak(self):
+        """Start measuring the peak from the bytes in use now."""
+        self.peak = self.in_use
+
     def stats(self):
         return {
             "held": self.held, "in_use": self.in_use, "peak": self.peak,

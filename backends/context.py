@@ -5,8 +5,12 @@ them and the events that read them since; work is ordered for free on the contex
 own in-order queue, so only events of other queues are waited for: natively when the
 driver can (same OpenCL platform, CUDA), on the host otherwise. Host memory of an
 upload in flight is kept alive until the upload lands.
+
+``recording()`` collects the events enqueued on every context while it is active, so a
+caller (the VM, per node) can later read how long each command ran on its device.
 """
 import sys
+from contextlib import contextmanager
 
 from clgraph.configdefaults import config
 
@@ -35,6 +39,30 @@ class Event:
     def wait(self):
         if self.raw is not None:
             self.context.driver.event_wait(self.raw)
+
+    def seconds(self):
+        """How long the command ran on its device (waits for it); 0.0 for work the host
+        did at once, None when the context's queue does not time commands (the
+        ``profile`` flag was off when it was created)."""
+        if self.raw is None:
+            return 0.0
+        self.wait()
+        return self.context.driver.event_seconds(self.raw)
+
+
+_recorders = []   # lists collecting the events of active recording() blocks
+
+
+@contextmanager
+def recording():
+    """Within the block, every command enqueued on any context appends its Event to
+    the list this yields."""
+    events = []
+    _recorders.append(events)
+    try:
+        yield events
+    finally:
+        _recorders.remove(events)
 
 
 def preallocation_bytes(preallocate, device_bytes):
@@ -105,6 +133,8 @@ class Context:
         """Run ``operation(*args, wait)`` after what it depends on; record its event."""
         wait = self._wait_list(reads, False) + self._wait_list(writes, True)
         event = Event(self, operation(*args, wait))
+        for events in _recorders:
+            events.append(event)
         for block in reads:
             block.read_events = [e for e in block.read_events if e.context is not self] + [event]
         for block in writes:

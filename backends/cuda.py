@@ -68,6 +68,8 @@ class CUDADriver:
         self.context = self.device.retain_primary_context()
         self.arch = "sm_%d%d" % self.device.compute_capability()
         self._event_flags = 0 if profiling else drv.event_flags.DISABLE_TIMING
+        self.profiling = profiling
+        self._starts = {}   # id(end event) -> (start event, end event), when profiling
         with self.current():
             self.stream = drv.Stream()
 
@@ -79,14 +81,28 @@ class CUDADriver:
         finally:
             self.drv.Context.pop()
 
-    def _recorded(self):
+    def _record(self):
         event = self.drv.Event(self._event_flags)
         event.record(self.stream)
         return event
 
+    def _recorded(self):
+        """The event ending the command just enqueued (paired with its start event
+        when commands are timed)."""
+        event = self._record()
+        if self.profiling:
+            if len(self._starts) >= 4096:   # timings nobody asked for: drop the oldest
+                del self._starts[next(iter(self._starts))]
+            self._starts[id(event)] = (self._start, event)
+        return event
+
     def _wait(self, wait):
+        """Every command starts here: the stream waits for ``wait``, then (when timing)
+        records the command's start."""
         for event in wait or ():
             self.stream.wait_for_event(event)
+        if self.profiling:
+            self._start = self._record()
 
     # memory -------------------------------------------------------------------------
     def alloc(self, nbytes):
@@ -174,6 +190,13 @@ class CUDADriver:
     @staticmethod
     def event_wait(event):
         event.synchronize()
+
+    def event_seconds(self, event):
+        pair = self._starts.pop(id(event), None)
+        if pair is None:
+            return None
+        start, end = pair
+        return end.time_since(start) * 1e-3   # milliseconds
 
     def synchronize(self):
         self.stream.synchronize()

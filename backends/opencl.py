@@ -75,6 +75,7 @@ class OpenCLDriver:
         self.cl_context = _platform_contexts[key]
         props = cl.command_queue_properties.PROFILING_ENABLE if profiling else 0
         self.queue = cl.CommandQueue(self.cl_context, self.device, properties=props)
+        self.profiling = profiling
         self.info = info
         self._typed = set()   # ids of kernels whose scalar argument dtypes are set
 
@@ -166,6 +167,11 @@ class OpenCLDriver:
     @staticmethod
     def event_wait(event):
         event.wait()
+
+    def event_seconds(self, event):
+        if not self.profiling:
+            return None
+        return (event.profile.end - event.profile.start) * 1e-9
 
     def synchronize(self):
         self.queue.finish()

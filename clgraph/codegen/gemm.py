@@ -11,7 +11,10 @@ run on the host):
   (both dialects).
 
 All compute ``alpha * A @ B + beta * C`` (C not read when beta == 0) with strides in
-elements; every size is handled, the edges by bounds checks inside the kernels.
+elements; every size is handled, the edges by bounds checks inside the kernels. Each
+also computes a stack of such products in one launch, given a stride per operand along
+the stack (0 where the stack shares that operand): the GEMMs as their entry
+``name + "_batched"`` (``name`` is one product), the other kernels always.
 """
 from functools import lru_cache
 
@@ -38,10 +41,18 @@ BAND_BYTES = 192 * 1024
 # as well measured no faster.
 PACK_MIN = 32
 PACK_ROWS = 32   # rows of a panel per work-item of the packing kernel
+# Stacks of products of at least this many multiply-adds each launch blocked_gemm once
+# per product: its batched entry runs at about half the speed, which costs more than
+# the launches from about here on (measured on PoCL: even near 160^3 per product; at 32^3
+# one batched launch was 17 times faster, at 384^3 the launches one by one 1.5 times).
+STACK_MAX_WORK = 1 << 22
 GEVM_VECTORS = 8   # vectors of y per work-item of the vector-matrix product (in L1)
 # tiled_gemm: TILE x TILE of C per group of TILE_THREADS x TILE_THREADS work-items.
 TILE, TILE_K, TILE_THREADS = 64, 16, 16
 GEMV_MAX_GROUP = 256
+# Groups along the third grid axis at most (CUDA's limit): the batched tiled GEMM takes
+# longer stacks in several launches.
+MAX_GRID_BATCHES = 65535
 _OPENCL_NAMES = {"float32": "float", "float64": "double"}   # stems of the vector types
 
 

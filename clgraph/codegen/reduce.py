@@ -18,8 +18,9 @@ from .scalar_c import NoDeviceCode, compute_type
 _COMBINE = {
     "add": ("0", "acc + v", "acc + v"),
     "mul": ("1", "acc * v", "acc * v"),
-    "maximum": ("MIN", "((acc > v || isnan(acc)) ? acc : v)", "(acc > v ? acc : v)"),
-    "minimum": ("MAX", "((acc < v || isnan(acc)) ? acc : v)", "(acc < v ? acc : v)"),
+    # NaN test as acc != acc: PoCL vectorises it, and not isnan() (6x slower loops)
+    "maximum": ("MIN", "((acc > v || acc != acc) ? acc : v)", "(acc > v ? acc : v)"),
+    "minimum": ("MAX", "((acc < v || acc != acc) ? acc : v)", "(acc < v ? acc : v)"),
     "and_": ("1", "(acc & (v != 0))", "(acc & (v != 0))"),
     "or_": ("0", "(acc | (v != 0))", "(acc | (v != 0))"),
 }
@@ -89,8 +90,11 @@ class ReduceKernel:
             f"        {{ const ga_ssize q = rest % kdim{d}; rest /= kdim{d}; base += q * ks{d}; }}"
             for d in range(kept - 1, -1, -1))
         in_params, pointers = self._inputs()
+        # half is a storage type on devices without cl_khr_fp16: stored through a float
+        store = ("ga_store_half((float)(acc), out + w)" if self.out_dtype == np.float16
+                 else f"out[w] = ({c_name(self.out_dtype)})(acc)")
         return name, render("reduce.c", name=name, combine=self.op_name, out_type=c_name(self.out_dtype),
-                            acc_type=acc_type, identity=self.identity, in_params=in_params,
+                            store=store, acc_type=acc_type, identity=self.identity, in_params=in_params,
                             pointers=pointers, dim_params=dim_params, kept_lines=kept_lines,
                             loop=self._loop(reduced, vector_width, scalars))
 

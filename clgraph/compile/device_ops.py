@@ -22,13 +22,32 @@ _GROUP_SIZE = 256
 
 
 class DeviceOp(Op):
-    """An op whose inputs and outputs on devices are DeviceArrays."""
+    """An op whose inputs and outputs on devices are DeviceArrays.
+
+    ``reuses_outputs``: perform takes ``previous`` (its outputs of the last call, which
+    it may overwrite) and allocates through ``output_array``. ``fresh_outputs``: every
+    output is a buffer of its own (no view of an input), so a later node may destroy it.
+    """
+
+    reuses_outputs = False
+    fresh_outputs = False
+
+
+def output_array(previous, index, shape, dtype, context):
+    """A C-contiguous array for output ``index``: the previous call's when it fits,
+    else a new one."""
+    old = previous[index] if previous else None
+    if (old is not None and old.shape == tuple(shape) and old.dtype == dtype and old.context is context
+            and old.c_contiguous):
+        return old
+    return empty(shape, dtype, context)
 
 
 class GpuFromHost(DeviceOp):
     """A copy onto the device context ``context``."""
 
     __props__ = ("context",)
+    fresh_outputs = True
 
     def __init__(self, context):
         self.context = context
@@ -133,6 +152,8 @@ class GpuJoin(OnDevice):
     is copied, contiguous, into its stretch of the output's memory; the output is the
     view with the axis back in place. The axis (input 0) is a host value."""
 
+    fresh_outputs = True
+
     def perform(self, node, inputs):
         axis, *tensors = inputs
         ndim = tensors[0].ndim
@@ -168,29 +189,80 @@ def _broadcast(op, shapes):
 
 
 class GpuElemwise(DeviceOp):
-    """An elementwise node (maybe fused) computed by a kernel from the shared templates."""
+    """An elementwise node (maybe fused) computed by a kernel from the shared templates.
 
-    __props__ = ("elemwise",)
+    ``inplace``: (output, input) pairs; that output is written over that input (its
+    position among the node's inputs) when their shapes and dtypes agree at run time,
+    as each work-item reads its elements before writing them."""
 
-    def __init__(self, elemwise, kernel, output_types):
+    __props__ = ("elemwise", "inplace")
+    reuses_outputs = True
+    fresh_outputs = True   # new, or the exclusively held input it destroyed
+
+    def __init__(self, elemwise, kernel, output_types, inplace=()):
         self.elemwise = elemwise          # the host Elemwise it replaces
         self.kernel = kernel              # codegen.elemwise.ElementwiseKernel
         self.output_types = output_types  # the host node's output TensorTypes
+        self.inplace = tuple(inplace)
         self._built = {}                  # (context, variant) -> Kernel
         self._widths = {}                 # context -> vector width used there
+        self._plans = {}                  # (context, input shapes and strides) -> _plan()
+
+    @property
+    def destroy_map(self):
+        return {out: [position] for out, position in self.inplace}
+
+    def inplace_candidates(self, node):
+        """(output, input) pairs that could share a buffer: same dtype and ndim."""
+        return [(k, i) for k, out in enumerate(node.outputs) for i, x in enumerate(node.inputs)
+                if x.type.dtype == out.type.dtype and x.ndim == out.ndim]
+
+    def with_inplace(self, pairs):
+        op = GpuElemwise(self.elemwise, self.kernel, self.output_types, pairs)
+        op._built, op._widths, op._plans = self._built, self._widths, self._plans   # same kernels
+        return op
+
+    def _outputs(self, inputs, shape, previous):
+        context = inputs[0].context
+        outputs = []
+        destroyed = dict(self.inplace)
+        for k, out in enumerate(self.output_types):
+            x = inputs[destroyed[k]] if k in destroyed else None
+            if x is not None and x.shape == shape and x.dtype == out.dtype and x.c_contiguous and all(
+                    y.block is not x.block or (y.offset == x.offset and y.strides == x.strides)
+                    for y in inputs):
+                outputs.append(x)
+            else:
+                outputs.append(output_array(previous, k, shape, out.dtype, context))
+        return outputs
 
     def make_node(self, *inputs):
         """Inputs: the host node's inputs that are not compiled-in constants."""
         context = inputs[0].type.context
         return Apply(self, inputs, [DeviceTensorType(t.dtype, t.shape, context)() for t in self.output_types])
 
-    def perform(self, node, inputs):
+    def perform(self, node, inputs, previous=None):
         context = inputs[0].context
+        key = (context, tuple((x.shape, x.strides) for x in inputs))
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 64:   # shapes keep changing: keep the cache small
+                self._plans.clear()
+            plan = self._plans[key] = self._plan(context, inputs)
+        shape, launch = plan
+        outputs = self._outputs(inputs, shape, previous)
+        if launch is not None:
+            kernel, groups, group, extra = launch
+            kernel(groups, group, *outputs, *inputs, *extra, outputs=outputs)
+        return outputs
+
+    def _plan(self, context, inputs):
+        """(output shape, (kernel, groups, group size, trailing arguments) or None when
+        there is nothing to compute) for inputs of these shapes and strides."""
         shape = _broadcast(self, [x.shape for x in inputs])
-        outputs = [empty(shape, o.type.dtype, context) for o in node.outputs]
         n = math.prod(shape)
         if n == 0:
-            return outputs
+            return shape, None
         if all(x.c_contiguous and (x.shape == shape or x.size == 1) for x in inputs):
             scalars = [True] * len(self.kernel.in_dtypes)   # constants: compiled in
             for k, x in zip(self.kernel.arrays, inputs):
@@ -214,8 +286,7 @@ class GpuElemwise(DeviceOp):
         groups = max(1, -(-items // group))
         if not width:   # grid-stride loops: enough groups to fill the device, no more
             groups = min(groups, max(64, context.info.compute_units * 32))
-        kernel(groups, group, *outputs, *inputs, np.int64(n), *extra, outputs=outputs)
-        return outputs
+        return shape, (kernel, groups, group, (np.int64(n),) + extra)
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header} of this node for ``dialect``: the
@@ -239,4 +310,6 @@ class GpuElemwise(DeviceOp):
         return context.build(source).kernel(name)
 
     def __str__(self):
+        if self.inplace:   # Theano's spelling: Elemwise{exp}[(0, 0)]
+            return "Gpu" + str(self.elemwise).replace(",no_inplace}", "}") + str(list(self.inplace))
         return "Gpu" + str(self.elemwise)

@@ -10,10 +10,11 @@ from clgraph.codegen.elemwise import collapse_dims
 from clgraph.codegen.reduce import ReduceKernel
 from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Apply
+from clgraph.rewrite import register
 from clgraph.tensor.math import CAReduce
 from clgraph.tensor.transfer import DeviceTensorType
 
-from .device_ops import DeviceOp, GpuElemwise, _broadcast
+from .device_ops import DeviceOp, GpuElemwise, _broadcast, output_array
 from .placement import register_device_implementation
 
 _GROUP_SIZE = 64
@@ -26,6 +27,8 @@ class GpuCAReduce(DeviceOp):
     of that map of the inputs, computed in one kernel when the inputs are contiguous."""
 
     __props__ = ("careduce", "map")
+    reuses_outputs = True
+    fresh_outputs = True
 
     def __init__(self, careduce, in_dtype, map=None):
         self.careduce = careduce
@@ -76,7 +79,7 @@ class GpuCAReduce(DeviceOp):
         kernel(groups, group, out, *arrays, np.int64(outputs), np.int64(R), np.int64(chunks), np.int64(chunk),
                *args, outputs=[out])
 
-    def perform(self, node, inputs):
+    def perform(self, node, inputs, previous=None):
         mapped = None
         if self.map is not None:
             shape = _broadcast(self, [a.shape for a in inputs])
@@ -90,7 +93,7 @@ class GpuCAReduce(DeviceOp):
         context = x.context
         axes = self.careduce.axis
         kept = [d for d in range(x.ndim) if d not in axes]
-        out = empty([x.shape[d] for d in kept], node.outputs[0].type.dtype, context)
+        out = output_array(previous, 0, [x.shape[d] for d in kept], node.outputs[0].type.dtype, context)
         R = math.prod(x.shape[d] for d in axes)
         if R == 0 and self.careduce.scalar_op.name in ("maximum", "minimum") and x.size == 0:
             raise ValueError(f"cannot take the {self.careduce.title.lower()} over axes {axes} of an "
@@ -156,6 +159,7 @@ class _Layout:
         self.strides = c_strides(shape, self.itemsize)
 
 
+@register("fuse_maps_into_reductions", 110, "fast_run", "fast_compile", stage="device")
 def fuse_maps_into_reductions(fgraph):
     """A GpuCAReduce whose input only an elementwise map produces and uses takes the map
     in (sum(x ** 2) becomes one kernel)."""

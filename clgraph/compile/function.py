@@ -7,6 +7,7 @@ the VM. Calling: arguments are matched by position and name, defaults filled, ea
 checked against its type; outputs are computed, then every update is applied at once,
 so a failed call changes no shared variable.
 """
+import time
 import warnings
 
 import numpy as np
@@ -19,8 +20,9 @@ from clgraph.graph.fg import FunctionGraph
 
 from .io import In, Out
 from .mode import get_mode
-from .device_reduce import fuse_maps_into_reductions
+from . import inplace  # noqa: F401  (registers the inplace rewrite)
 from .placement import _location, place
+from .profiling import ProfileStats
 from .sharedvalue import SharedVariable
 from .vm import VM
 
@@ -69,7 +71,7 @@ class FunctionMaker:
     """Everything decided when a function is built: its inputs, graph and VM."""
 
     def __init__(self, inputs, outputs, updates, givens, mode, on_unused_input, no_default_updates,
-                 allow_input_downcast):
+                 allow_input_downcast, profile=False):
         self.inputs = inputs
         self.outputs = outputs
         self.mode = get_mode(mode)
@@ -115,10 +117,11 @@ class FunctionMaker:
             self.fgraph = place(self.fgraph, ["cpu"] * len(explicit) + [s.context_name for s in self.shared],
                   [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
                   get_context().name)
-            fuse_maps_into_reductions(self.fgraph)
+            self.mode.optimize(self.fgraph, stage="device")
         self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
         self.vm = VM(self.fgraph.toposort(), self.fgraph.inputs, self.fgraph.outputs,
-                     allow_gc=config.allow_gc and self.mode.linker != "vm_nogc")
+                     allow_gc=config.allow_gc and self.mode.linker != "vm_nogc",
+                     borrowed=[k for k, o in enumerate(outputs) if o.borrow], profile=profile)
         self.allow_input_downcast = allow_input_downcast
 
     @staticmethod
@@ -150,6 +153,7 @@ class Function:
         self._single = single_output
         self._names = {i.name: index for index, i in enumerate(maker.inputs) if i.name is not None}
         self._defaults = [i.value if i.has_default else _MISSING for i in maker.inputs]
+        self.profile = ProfileStats(name) if maker.vm.profile else None
 
     def __call__(self, *args, **kwargs):
         maker = self.maker
@@ -172,7 +176,14 @@ class Function:
         checked = [self._check(index, value) for index, value in enumerate(values)]
         stored = [s.get_value(borrow=True, return_internal_type=maker.on_devices) for s in maker.shared]
         inputs = checked + stored
-        results = maker.vm(inputs)
+        if self.profile is None:
+            results = maker.vm(inputs)
+        else:
+            start = time.perf_counter()
+            results = maker.vm(inputs)
+            for value in results:   # the call is timed up to its device work's end
+                getattr(value, "sync", lambda: None)()
+            self.profile.add_call(time.perf_counter() - start, maker.vm.timings())
         n_out = len(maker.outputs)
         inputs += maker.constants   # results must not alias these either
         prepared = [shared.prepare_value(_unaliased(value, inputs), borrow=True)
@@ -217,12 +228,13 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     ``outputs``: a variable or Out (the call returns one value), a list (a list), or
     None (nothing; for updates). ``updates``: shared variable -> new value, applied after
     all outputs are computed. ``givens``: variable -> replacement in the whole graph.
+    ``profile``: time every call per node (``f.profile``; default: the profile flag).
     """
     inputs = [i if isinstance(i, In) else In(i) for i in _as_list(inputs)]
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outputs = [o if isinstance(o, Out) else Out(_as_output(o)) for o in _as_list(outputs)]
     maker = FunctionMaker(inputs, outputs, updates, givens, mode, on_unused_input, no_default_updates,
-                          allow_input_downcast)
+                          allow_input_downcast, bool(config.profile if profile is None else profile))
     return Function(maker, name, single)
 
 

@@ -18,11 +18,13 @@ class Mode:
         self.linker = config.linker if linker is None else linker
         self.name = name
 
-    def optimize(self, fgraph):
-        """Rewrite ``fgraph`` in place with this mode's passes."""
+    def optimize(self, fgraph, stage="graph"):
+        """Rewrite ``fgraph`` in place with this mode's passes of ``stage`` ('graph', or
+        'device' for the graph of device ops after placement)."""
         from clgraph.rewrite import rewrite_graph
 
-        rewrite_graph(fgraph, self.optimizer, config.optimizer_including, config.optimizer_excluding)
+        rewrite_graph(fgraph, self.optimizer, config.optimizer_including, config.optimizer_excluding,
+                      stage)
 
     def __repr__(self):
         return f"Mode(optimizer={self.optimizer!r}, linker={self.linker!r})"

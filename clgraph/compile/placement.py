@@ -10,13 +10,15 @@ constants are uploaded once, when the function is built.
 """
 import numpy as np
 
-from clgraph.backends import DeviceError, get_context, to_device
+from clgraph.backends import SUPPORTED_DTYPES, DeviceError, get_context, to_device
 from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
 from clgraph.graph.fg import FunctionGraph
+from clgraph.tensor.basic import Shape
 from clgraph.tensor.elemwise import DimShuffle, Elemwise
-from clgraph.tensor.join import Join
-from clgraph.tensor.shape_ops import Alloc, Reshape
+from clgraph.tensor.join import Join, MakeVector
+from clgraph.tensor.math import NumberOfElements
+from clgraph.tensor.shape_ops import Alloc, Reshape, Shape_i
 from clgraph.tensor.subtensor import Subtensor
 from clgraph.tensor.transfer import DeviceTensorType, Transfer, type_on
 from clgraph.tensor.variable import TensorConstant
@@ -30,11 +32,22 @@ def _location(var):
 
 
 def _has_dtypes(node, context):
-    """Whether device ``context`` can hold every value of ``node`` (float64 needs fp64)."""
+    """Whether device ``context`` can hold every value of ``node`` (float64 needs fp64;
+    complex values stay on the host)."""
     if context == "cpu":
         return False
     dtypes = {v.type.dtype for v in node.inputs + node.outputs}
-    return "float64" not in dtypes or get_context(context).info.fp64
+    return (all(np.dtype(d) in SUPPORTED_DTYPES for d in dtypes)
+            and ("float64" not in dtypes or get_context(context).info.fp64))
+
+
+def _small_integer(var):
+    return var.ndim <= 1 and np.dtype(var.type.dtype).kind in "biu"
+
+
+# Ops that read only the shape of their input: they take it where it lives (a
+# DeviceArray has a shape too) and give a host value, moving no data.
+READS_SHAPE_ONLY = (Shape, Shape_i, NumberOfElements)
 
 
 def scalar_constant(var):
@@ -97,6 +110,19 @@ class _Placer:
         self.default = default
         self.moved = {}      # (id(var), context) -> the var on that context
         self.pinned = set()  # ids of variables whose context the user chose
+        self.shape_values = set()   # ids of host integers computed from shapes
+
+    def _is_shape_arithmetic(self, node, inputs):
+        """Integer work on shapes, constants and 0-d integers (sizes, indices): the host
+        does it, sparing launches and read-backs of numbers the host needs anyway."""
+        if not all(_small_integer(v) for v in node.outputs) or not all(
+                id(v) in self.shape_values or (_location(v) == "cpu" and _small_integer(v)
+                                               and (v.ndim == 0 or isinstance(v, Constant)))
+                for v in inputs):
+            return False
+        # vectors: shapes and their parts, not new sequences (arange of a length)
+        return (all(v.ndim == 0 for v in node.outputs) or isinstance(node.op, MakeVector)
+                or any(v.ndim == 1 and id(v) in self.shape_values for v in inputs))
 
     def move(self, var, context):
         """``var`` on ``context``, through a transfer made once."""
@@ -123,6 +149,11 @@ class _Placer:
                 f"{node.op} mixes values on contexts {devices[0]!r} and {devices[1]!r} "
                 f"(inputs {', '.join(str(v) for v in node.inputs)}); transfer one of them to the "
                 "other's context first with .transfer(context)")
+        if isinstance(node.op, READS_SHAPE_ONLY) or self._is_shape_arithmetic(node, inputs):
+            outputs = node.op.make_node(*[v if isinstance(node.op, READS_SHAPE_ONLY) else self.move(v, "cpu")
+                                          for v in inputs]).outputs
+            self.shape_values.update(id(v) for v in outputs)
+            return outputs
         context = devices[0] if devices else self.default
         implementation = DEVICE_IMPLEMENTATIONS.get(type(node.op)) if _has_dtypes(node, context) else None
         if implementation is not None:
@@ -159,4 +190,5 @@ def place(fgraph, input_contexts, output_contexts, default):
 
 
 # Modules of device ops for other op families register themselves on import.
-from . import device_blas, device_reduce  # noqa: E402,F401
+from . import (device_argmax, device_blas, device_creation, device_cumulative, device_indexing,  # noqa: E402,F401
+               device_layout, device_reduce, device_sort)

@@ -4,6 +4,8 @@ It backs ``Variable.eval`` (and later FAST_COMPILE and DebugMode): inputs are ch
 against their types, then nodes run in topological order. An op that fails is named
 with the shapes and dtypes it was given.
 """
+from clgraph.configdefaults import config
+
 from .basic import Constant, Variable, graph_inputs, io_toposort
 
 
@@ -42,15 +44,21 @@ def evaluate(outputs, givens):
     return [values[id(v)] if id(v) in values else v.data for v in outputs]
 
 
-def run_node(node, args, check=True):
-    """``node.op.perform`` on ``args``, with errors naming the op and its inputs; with
-    ``check``, each result is checked against its output's type."""
+def run_node(node, args, check=True, **options):
+    """``node.op.perform`` on ``args`` (and ``options``, keywords of perform), with
+    errors naming the op and its inputs; with ``check``, each result is checked against
+    its output's type."""
     try:
-        results = node.op.perform(node, args)
+        results = node.op.perform(node, args, **options)
     except Exception as exc:
         shapes = ", ".join(str(getattr(a, "shape", ())) for a in args)
         dtypes = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in args)
         message = f"{node.op} failed on inputs of shapes {shapes} (dtypes {dtypes}): {exc}"
+        if config.exception_verbosity == "high":
+            from clgraph.printing import debugprint
+
+            message += "\nThe node and the graph computing its inputs:\n" + debugprint(
+                node, file="str", print_type=True)
         try:
             error = type(exc)(message)
         except Exception:

@@ -16,6 +16,12 @@
  * whole unpacked panel in one cache set). Blocks cut by the matrix edge take a slower
  * path: whole vectors where they fit, then scalars.
  *
+ * ${name} computes one product; ${name}_batched a stack of them, product z = GID_1 (the
+ * second grid axis) reading A, B and writing C sa_batch, sb_batch, sc_batch elements past
+ * product 0 (a stride 0 shares that operand). Its offsets cost the inner loop registers
+ * (a few spills: about half the speed), hence two entries; the kernels below (_pack_b,
+ * _gemv, _gevm) take stacks the same way, in their one entry.
+ *
  * Vectors are loaded and stored element by element: PoCL's vload/vstore/fma are calls
  * into its builtin library, which spill every accumulator; element accesses compile to
  * plain unaligned vector moves, and a * b + c to fused multiply-adds. */
@@ -27,17 +33,11 @@
         if (beta != 0) out_ += beta * GEMM_LOAD(c); \
         GEMM_STORE(c, out_) }
 
-KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
-                    GLOBAL_MEM char *a_base, ga_ssize a_off,
-                    GLOBAL_MEM char *b_base, ga_ssize b_off,
-                    ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
-                    ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
-                    ${ctype} alpha, ${ctype} beta)
+DEVICE_FUNC INLINE void ${name}_blocks(GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
+                                       const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
+                                       ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
+                                       ${ctype} alpha, ${ctype} beta)
 {
-    GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
-    const GLOBAL_MEM ${ctype} *A = (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + k0 * sa1;
-    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + k0 * sb0;
-    const ga_ssize K = k1 - k0;
     const ga_ssize row_blocks = (M + ${rows} - 1) / ${rows};
     const ga_ssize col_blocks = (N + ${cols} - 1) / ${cols};
     const ga_ssize g = GLOBAL_ID_0;
@@ -86,19 +86,47 @@ ${stores}
     }
 }
 
+KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
+                    GLOBAL_MEM char *a_base, ga_ssize a_off,
+                    GLOBAL_MEM char *b_base, ga_ssize b_off,
+                    ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
+                    ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
+                    ${ctype} alpha, ${ctype} beta)
+{
+    ${name}_blocks((GLOBAL_MEM ${ctype} *)(c_base + c_off),
+                   (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + k0 * sa1,
+                   (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + k0 * sb0,
+                   M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta);
+}
+
+KERNEL void ${name}_batched(GLOBAL_MEM char *c_base, ga_ssize c_off,
+                            GLOBAL_MEM char *a_base, ga_ssize a_off,
+                            GLOBAL_MEM char *b_base, ga_ssize b_off,
+                            ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
+                            ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
+                            ga_ssize sa_batch, ga_ssize sb_batch, ga_ssize sc_batch,
+                            ${ctype} alpha, ${ctype} beta)
+{
+    ${name}_blocks((GLOBAL_MEM ${ctype} *)(c_base + c_off) + GID_1 * sc_batch,
+                   (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + GID_1 * sa_batch + k0 * sa1,
+                   (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + GID_1 * sb_batch + k0 * sb0,
+                   M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta);
+}
+
 /* The panels of B that ${name} reads with sbp = K * ${cols}, sb0 = ${cols}:
- * out[p][k][j] = B[k, p * ${cols} + j] for B of K x N (any strides), zero past column N - 1.
- * A work-item copies ${pack_rows} rows of a panel (one row per work-item costs PoCL more in
- * work-item switches than in copying). */
+ * out[z][p][k][j] = B[z][k, p * ${cols} + j] for a stack of B of K x N (any strides, B[z]
+ * sb_batch elements past B[0], z = GID_1), zero past column N - 1. A work-item copies
+ * ${pack_rows} rows of a panel (one row per work-item costs PoCL more in work-item switches
+ * than in copying). */
 KERNEL void ${name}_pack_b(GLOBAL_MEM char *out_base, ga_ssize out_off,
                            GLOBAL_MEM char *b_base, ga_ssize b_off,
-                           ga_ssize K, ga_ssize N, ga_ssize sb0, ga_ssize sb1)
+                           ga_ssize K, ga_ssize N, ga_ssize sb0, ga_ssize sb1, ga_ssize sb_batch)
 {
-    GLOBAL_MEM ${ctype} *out = (GLOBAL_MEM ${ctype} *)(out_base + out_off);
-    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
     const ga_ssize runs = (K + ${pack_rows} - 1) / ${pack_rows};
-    const ga_ssize items = runs * ((N + ${cols} - 1) / ${cols});
-    for (ga_ssize i = GLOBAL_ID_0; i < items; i += LDIM_0 * GDIM_0) {
+    const ga_ssize panels = (N + ${cols} - 1) / ${cols};
+    GLOBAL_MEM ${ctype} *out = (GLOBAL_MEM ${ctype} *)(out_base + out_off) + GID_1 * panels * K * ${cols};
+    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + GID_1 * sb_batch;
+    for (ga_ssize i = GLOBAL_ID_0; i < runs * panels; i += LDIM_0 * GDIM_0) {
         const ga_ssize n0 = i / runs * ${cols}, k0 = i % runs * ${pack_rows};
         const ga_ssize k1 = K < k0 + ${pack_rows} ? K : k0 + ${pack_rows};
         for (ga_ssize k = k0; k < k1; ++k) {
@@ -117,14 +145,16 @@ KERNEL void ${name}_pack_b(GLOBAL_MEM char *out_base, ga_ssize out_off,
 KERNEL void ${name}_gemv(GLOBAL_MEM char *y_base, ga_ssize y_off,
                          GLOBAL_MEM char *a_base, ga_ssize a_off,
                          GLOBAL_MEM char *x_base, ga_ssize x_off,
-                         ga_ssize M, ga_ssize K, ga_ssize sa0, ga_ssize sy, ${ctype} alpha, ${ctype} beta)
+                         ga_ssize M, ga_ssize K, ga_ssize sa0, ga_ssize sy,
+                         ga_ssize sa_batch, ga_ssize sx_batch, ga_ssize sy_batch,
+                         ${ctype} alpha, ${ctype} beta)
 {
-    GLOBAL_MEM ${ctype} *y = (GLOBAL_MEM ${ctype} *)(y_base + y_off);
-    const GLOBAL_MEM ${ctype} *x = (const GLOBAL_MEM ${ctype} *)(x_base + x_off);
     const ga_ssize row = GLOBAL_ID_0;
     if (row >= M)
         return;
-    const GLOBAL_MEM ${ctype} *a = (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + row * sa0;
+    GLOBAL_MEM ${ctype} *y = (GLOBAL_MEM ${ctype} *)(y_base + y_off) + GID_1 * sy_batch;
+    const GLOBAL_MEM ${ctype} *x = (const GLOBAL_MEM ${ctype} *)(x_base + x_off) + GID_1 * sx_batch;
+    const GLOBAL_MEM ${ctype} *a = (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + GID_1 * sa_batch + row * sa0;
     ${vtype} acc0 = (${vtype})(0), acc1 = (${vtype})(0), acc2 = (${vtype})(0), acc3 = (${vtype})(0);
     ga_ssize k = 0;
     for (; k + 4 * ${width} <= K; k += 4 * ${width}) {
@@ -150,11 +180,12 @@ KERNEL void ${name}_gevm(GLOBAL_MEM char *y_base, ga_ssize y_off,
                          GLOBAL_MEM char *x_base, ga_ssize x_off,
                          GLOBAL_MEM char *b_base, ga_ssize b_off,
                          ga_ssize K, ga_ssize N, ga_ssize sx, ga_ssize sb0, ga_ssize sy,
+                         ga_ssize sx_batch, ga_ssize sb_batch, ga_ssize sy_batch,
                          ${ctype} alpha, ${ctype} beta)
 {
-    GLOBAL_MEM ${ctype} *y = (GLOBAL_MEM ${ctype} *)(y_base + y_off);
-    const GLOBAL_MEM ${ctype} *x = (const GLOBAL_MEM ${ctype} *)(x_base + x_off);
-    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
+    GLOBAL_MEM ${ctype} *y = (GLOBAL_MEM ${ctype} *)(y_base + y_off) + GID_1 * sy_batch;
+    const GLOBAL_MEM ${ctype} *x = (const GLOBAL_MEM ${ctype} *)(x_base + x_off) + GID_1 * sx_batch;
+    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + GID_1 * sb_batch;
     const ga_ssize j0 = GLOBAL_ID_0 * ${span_vectors} * ${width};
     if (j0 >= N)
         return;

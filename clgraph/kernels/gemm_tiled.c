@@ -9,20 +9,18 @@
  * ${tile_k} x ${tile} slice of B in local memory, zero-padded past the matrix edges, so every
  * work-item runs the same loop whatever the sizes. Strides are in elements: A and B
  * any (loads are coalesced for row-major inputs), C unit column stride.
- * Launch: (ceil(N / ${tile}), ceil(M / ${tile})) groups of (${threads}, ${threads}). */
-KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
-                    GLOBAL_MEM char *a_base, ga_ssize a_off,
-                    GLOBAL_MEM char *b_base, ga_ssize b_off,
-                    ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
-                    ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sb1, ga_ssize sc0,
-                    ${ctype} alpha, ${ctype} beta)
+ *
+ * ${name} computes one product; ${name}_batched a stack of them, product z = GID_2 (the
+ * third grid axis) reading A, B and writing C sa_batch, sb_batch, sc_batch elements past
+ * product 0 (a stride 0 shares that operand).
+ * Launch: (ceil(N / ${tile}), ceil(M / ${tile})[, products]) groups of (${threads}, ${threads}[, 1]). */
+DEVICE_FUNC INLINE void ${name}_tile(GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
+                                     const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
+                                     ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sb1, ga_ssize sc0,
+                                     ${ctype} alpha, ${ctype} beta,
+                                     LOCAL_MEM_ARG ${ctype} (*a_tile)[${tile} + 1],
+                                     LOCAL_MEM_ARG ${ctype} (*b_tile)[${tile}])
 {
-    LOCAL_MEM ${ctype} a_tile[${tile_k}][${tile} + 1];   /* a_tile[k][m]; +1: no bank conflicts on stores */
-    LOCAL_MEM ${ctype} b_tile[${tile_k}][${tile}];
-    GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
-    const GLOBAL_MEM ${ctype} *A = (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + k0 * sa1;
-    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + k0 * sb0;
-    const ga_ssize K = k1 - k0;
     const ga_ssize tx = LID_0, ty = LID_1, t = ty * ${threads} + tx;
     const ga_ssize row0 = GID_1 * ${tile}, col0 = GID_0 * ${tile};
 
@@ -62,4 +60,35 @@ KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
             }
         }
     }
+}
+
+KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
+                    GLOBAL_MEM char *a_base, ga_ssize a_off,
+                    GLOBAL_MEM char *b_base, ga_ssize b_off,
+                    ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
+                    ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sb1, ga_ssize sc0,
+                    ${ctype} alpha, ${ctype} beta)
+{
+    LOCAL_MEM ${ctype} a_tile[${tile_k}][${tile} + 1];   /* a_tile[k][m]; +1: no bank conflicts on stores */
+    LOCAL_MEM ${ctype} b_tile[${tile_k}][${tile}];
+    ${name}_tile((GLOBAL_MEM ${ctype} *)(c_base + c_off),
+                 (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + k0 * sa1,
+                 (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + k0 * sb0,
+                 M, N, k1 - k0, sa0, sa1, sb0, sb1, sc0, alpha, beta, a_tile, b_tile);
+}
+
+KERNEL void ${name}_batched(GLOBAL_MEM char *c_base, ga_ssize c_off,
+                            GLOBAL_MEM char *a_base, ga_ssize a_off,
+                            GLOBAL_MEM char *b_base, ga_ssize b_off,
+                            ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
+                            ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sb1, ga_ssize sc0,
+                            ga_ssize sa_batch, ga_ssize sb_batch, ga_ssize sc_batch,
+                            ${ctype} alpha, ${ctype} beta)
+{
+    LOCAL_MEM ${ctype} a_tile[${tile_k}][${tile} + 1];
+    LOCAL_MEM ${ctype} b_tile[${tile_k}][${tile}];
+    ${name}_tile((GLOBAL_MEM ${ctype} *)(c_base + c_off) + GID_2 * sc_batch,
+                 (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + GID_2 * sa_batch + k0 * sa1,
+                 (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + GID_2 * sb_batch + k0 * sb0,
+                 M, N, k1 - k0, sa0, sa1, sb0, sb1, sc0, alpha, beta, a_tile, b_tile);
 }

@@ -16,6 +16,6 @@ ${kept_lines}
         const ga_ssize last = first + chunk < R ? first + chunk : R;
         ${acc_type} acc = ${identity};
 ${loop}
-        out[w] = (${out_type})(acc);
+        ${store};
     }
 }

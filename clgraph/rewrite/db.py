@@ -1,6 +1,8 @@
 """The rewrite database: named passes with tags, run in a fixed order.
 
-A pass is a function ``fgraph -> None`` that rewrites in place. The optimizer name
+A pass is a function ``fgraph -> None`` that rewrites in place. Passes of the ``graph``
+stage rewrite the symbolic graph; those of the ``device`` stage run after placement, on
+the graph of device ops. The optimizer name
 chooses the tags (``fast_run``: every pass tagged fast_run; ``fast_compile``: those tagged
 fast_compile; ``merge``: merge alone; ``None``: nothing); ``optimizer_including`` and
 ``optimizer_excluding`` (colon-separated tags or pass names) add and remove passes.
@@ -14,20 +16,21 @@ class Rewrite:
     function: object
     tags: frozenset
     position: float       # passes run in increasing position
+    stage: str = "graph"  # "graph" (before placement) or "device" (after it)
 
 
 REWRITES = {}
 
 
-def register(name, position, *tags):
+def register(name, position, *tags, stage="graph"):
     """Decorator adding a pass to the database."""
     def add(function):
-        REWRITES[name] = Rewrite(name, function, frozenset(tags) | {name}, position)
+        REWRITES[name] = Rewrite(name, function, frozenset(tags) | {name}, position, stage)
         return function
     return add
 
 
-def selected(optimizer, including="", excluding=""):
+def selected(optimizer, including="", excluding="", stage="graph"):
     """The passes for an optimizer name and the including/excluding flags, in order."""
     wanted = {"fast_run": {"fast_run"}, "fast_compile": {"fast_compile"}, "merge": {"merge"},
               "None": set(), None: set()}[optimizer]
@@ -37,10 +40,11 @@ def selected(optimizer, including="", excluding=""):
     for tag in (wanted | unwanted) - known_tags - {"fast_run", "fast_compile", "merge"}:
         raise ValueError(f"unknown rewrite tag or name {tag!r} in optimizer_including/excluding; "
                          f"known: {', '.join(sorted(known_tags))}")
-    chosen = [r for r in REWRITES.values() if r.tags & wanted and not r.tags & unwanted]
+    chosen = [r for r in REWRITES.values()
+              if r.stage == stage and r.tags & wanted and not r.tags & unwanted]
     return sorted(chosen, key=lambda r: r.position)
 
 
-def rewrite_graph(fgraph, optimizer, including="", excluding=""):
-    for rewrite in selected(optimizer, including, excluding):
+def rewrite_graph(fgraph, optimizer, including="", excluding="", stage="graph"):
+    for rewrite in selected(optimizer, including, excluding, stage):
         rewrite.function(fgraph)

@@ -56,7 +56,8 @@ class ArgSortOp(SortOp):
     output_dtype = "int64"
 
     def _run(self, a, axis):
-        return np.argsort(a, axis=axis, kind=self.kind)
+        # stable whatever the kind: ties keep their order, as on every device
+        return np.argsort(a, axis=axis, kind="stable")
 
 
 def _prepare(a, axis):
@@ -75,7 +76,8 @@ def sort(a, axis=-1, kind="quicksort", order=None):
 
 
 def argsort(a, axis=-1, kind="quicksort", order=None):
-    """numpy's argsort: int64 indices sorting ``a`` along ``axis`` (None: flattened first)."""
+    """numpy's argsort: int64 indices sorting ``a`` along ``axis`` (None: flattened first).
+    Stable whatever ``kind``: equal elements keep their order, on every device."""
     if order is not None:
         raise NotImplementedError("ArgSortOp: order (structured arrays) is not supported")
     a, axis = _prepare(a, axis)

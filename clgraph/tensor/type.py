@@ -2,6 +2,8 @@
 
 A dimension of static length 1 is broadcastable (Theano's broadcastable flags).
 """
+import warnings
+
 import numpy as np
 
 from clgraph.configdefaults import config
@@ -21,6 +23,17 @@ def _shape_of(shape=None, broadcastable=None):
     return tuple(None if s is None else int(s) for s in shape)
 
 
+def _check_float64(name):
+    """The warn_float64 flag: warn or raise where a float64 variable is made."""
+    if config.warn_float64 == "ignore":
+        return
+    message = (f"creating a float64 variable{f' {name!r}' if name else ''} while warn_float64="
+               f"{config.warn_float64!r}; give the variable a dtype (or set floatX) to keep float32")
+    if config.warn_float64 == "raise":
+        raise TypeError(message)
+    warnings.warn(message, stacklevel=4)
+
+
 class TensorType(Type):
     """Values: numpy arrays of ``dtype`` with ``ndim`` dimensions matching ``shape``."""
 
@@ -34,6 +47,11 @@ class TensorType(Type):
         self.shape = _shape_of(() if shape is None and broadcastable is None else shape, broadcastable)
         if any(s is not None and s < 0 for s in self.shape):
             raise ValueError(f"negative static dimension in shape {self.shape}")
+
+    def make_variable(self, name=None):
+        if self.dtype == "float64":
+            _check_float64(name)
+        return super().make_variable(name)
 
     ndim = property(lambda self: len(self.shape))
     broadcastable = property(lambda self: tuple(s == 1 for s in self.shape))
