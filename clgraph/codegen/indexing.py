@@ -1,5 +1,5 @@
-"""Kernels of indexing, rendered from the shared templates clgraph/kernels/gather.c
-(x[key] with index arrays), scatter.c (a region of x set or incremented by y) and
+"""Kernels of indexing, rendered from the shared templates clgraph/kernels/index_region.c
+(gather: x[key] with index arrays; scatter: a region of x set or incremented by y) and
 index_check.c (an index array against the length of the axis it indexes).
 
 A *region* is an n-d range of elements visited in C order, each work-item taking a
@@ -147,7 +147,8 @@ class Addressing:
 def gather_kernel(addressing, dtype):
     """(kernel name, source) of out = target[region] for ``dtype`` elements."""
     name = f"gather_{np.dtype(dtype).itemsize * 8}_{addressing.signature()}"
-    return name, render("gather.c", name=name, type=_storage_type(dtype), **addressing.fields())
+    return name, render("index_region.c", name=name, type=_storage_type(dtype), requires="", written="out",
+                        read="x", body="out[i] = x[at];", **addressing.fields())
 
 
 def scatter_kernel(addressing, dtype, mode):
@@ -185,8 +186,8 @@ def scatter_kernel(addressing, dtype, mode):
     fields["dim_params"] += "".join(f", ga_ssize ys{r}" for r in range(addressing.region_ndim))
     name = f"scatter_{mode}_{dtype if mode != 'set' else dtype.itemsize * 8}_{addressing.signature()}"
     y_at = " + ".join(f"c{r} * ys{r}" for r in range(addressing.region_ndim)) or "0"
-    return name, render("scatter.c", name=name, type=ctype, requires=requires, y_at=y_at, update=update,
-                        **fields)
+    return name, render("index_region.c", name=name, type=ctype, requires=requires, written="x", read="y",
+                        body=f"const ga_ssize y_at = {y_at}; {update}", **fields)
 
 
 def index_check_kernel(index_dtype):
