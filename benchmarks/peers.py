@@ -98,13 +98,15 @@ class ClgraphPeer:
 
     def describe(self, fn):
         """The compiled graph's steps, those computed on the host marked."""
+        from clgraph.compile.device_ops import DeviceOp
+
         steps = []
         for node in fn.maker.fgraph.toposort():
             label = str(node.op)
             width = self.vector_width(node)
             if width is not None:
                 label += f" [float{width} vectors]" if width else " [one float per work-item]"
-            if not getattr(node.op, "device_values", False):
+            if not isinstance(node.op, DeviceOp):
                 label += " (HOST)"
             steps.append(label)
         return ", ".join(steps)

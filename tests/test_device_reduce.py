@@ -39,7 +39,7 @@ def test_every_reduction_over_every_axis_set(dtype, layout):
                                    err_msg=f"{name} over {axis} of {dtype} ({layout})")
 
 
-@pytest.mark.parametrize("shape", [(3, 37), (1000, 9), (64, 1000), (1, 65), (70, 1), (0, 5), (5, 0)])
+@pytest.mark.parametrize("shape", [(3, 37), (1000, 9), (1003, 13), (64, 1000), (1, 65), (70, 1), (0, 5), (5, 0)])
 def test_sum_paths_on_large_and_odd_shapes(shape):
     value = np.random.default_rng(2).uniform(-1, 1, shape).astype("float32")
     x = T.fmatrix("x")

@@ -15,7 +15,17 @@ KERNEL void ${name}(GLOBAL_MEM char *partial_base, ga_ssize partial_off,
         vstore${width}((float${width})(${identity}), v, p);
     for (ga_ssize j = vectors * ${width}; j < K; j++)
         p[j] = ${identity};
-    for (ga_ssize r = first; r < last; r++) {
+    ga_ssize r = first;
+    /* four rows at a time: the partial row is read and written once per four */
+    for (; r + 4 <= last; r += 4) {
+        const GLOBAL_MEM ga_float *r0 = in + r * rs, *r1 = r0 + rs, *r2 = r1 + rs, *r3 = r2 + rs;
+        for (ga_ssize v = 0; v < vectors; v++)
+            vstore${width}(vload${width}(v, p) ${operator} ((vload${width}(v, r0) ${operator} vload${width}(v, r1))
+                           ${operator} (vload${width}(v, r2) ${operator} vload${width}(v, r3))), v, p);
+        for (ga_ssize j = vectors * ${width}; j < K; j++)
+            p[j] = p[j] ${operator} ((r0[j] ${operator} r1[j]) ${operator} (r2[j] ${operator} r3[j]));
+    }
+    for (; r < last; r++) {
         const GLOBAL_MEM ga_float *row = in + r * rs;
         for (ga_ssize v = 0; v < vectors; v++)
             vstore${width}(vload${width}(v, p) ${operator} vload${width}(v, row), v, p);
