@@ -108,3 +108,21 @@ def test_a_map_used_elsewhere_is_not_fused():
     assert sum(isinstance(n.op, GpuCAReduce) and n.op.map is None for n in f.maker.fgraph.toposort()) == 1
     total, each = f(np.arange(4, dtype="float32"))
     assert total == 14 and np.array_equal(each, [0, 1, 4, 9])
+
+
+def test_kernel_source_lists_every_reduction_kernel_a_function_runs():
+    x, y = T.fmatrix("x"), T.ftensor3("y")
+    f = clgraph.function([x, y], [x.sum(axis=0), (x ** 2).sum(), (x * 2 + 1).max(axis=1),
+                                  y.sum(axis=(0, 2)), y.prod(axis=1)])
+    rng = np.random.default_rng(5)
+    for shape in [(3, 5), (300, 70), (5000, 4)]:   # one pass, partials, rows of vectors
+        f(rng.random(shape, dtype=np.float32), rng.random((4, shape[0], 6), dtype=np.float32))
+    listed = clgraph.printing.kernel_source(f, "opencl")
+    ran = {kernel.name for node in f.maker.fgraph.toposort() if isinstance(node.op, GpuCAReduce)
+           for kernel in node.op._built.values()}
+    assert ran and ran <= set(listed), ran - set(listed)
+    cuda = clgraph.printing.kernel_source(f, "cuda")
+    assert cuda and set(cuda) <= set(listed)
+    if nvcc.find_nvcc() is not None:
+        ptx = nvcc.compile_ptx(cuda)
+        assert all(f".entry {name}(" in ptx for name in cuda)

@@ -142,6 +142,27 @@ class GpuCAReduce(DeviceOp):
         group = min(_GROUP_SIZE, kernel.max_group_size)
         kernel(-(-items // group), group, out, x, np.int64(K), np.int64(R), np.int64(rs), outputs=[out])
 
+    def sources(self, node, dialect, device):
+        """{kernel name: source without the header} of the kernels this node may run:
+        one pass and two passes (partials, then their reduction) for its numbers of kept
+        and reduced axes, collapsed or not; on OpenCL CPU devices the vector kernels of
+        contiguous sums and products too."""
+        kept_counts = {1, max(1, node.outputs[0].ndim)}
+        reduced_counts = {1, max(1, len(self.careduce.axis))}
+        if self.map is None:
+            makers, scalars = (self.whole, self.first), ()
+        else:
+            makers = (self.fused["whole"], self.fused["first"])
+            scalars = tuple(k in self.map.kernel.constants for k in range(len(self.map.kernel.in_dtypes)))
+        kernels = [maker.source(kept, reduced, 0, scalars)
+                   for maker in makers for kept in kept_counts for reduced in reduced_counts]
+        kernels.append(self.last.source(1, 1))
+        width = self.whole.vector_width(device) if dialect == "opencl" and self.map is None else 0
+        if width:
+            kernels += [self.whole.source(kept, 1, width) for kept in kept_counts]
+            kernels += [self.whole.columns(width), self.whole.rows_stream(width)]
+        return dict(kernels)
+
     def __str__(self):
         if self.map is not None:
             return f"Gpu{self.careduce}{{{self.map.kernel.scalar_op}}}"
