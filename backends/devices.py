@@ -34,6 +34,7 @@ class DeviceInfo:
     platform: str = ""
     version: str = ""             # the device's own version string (names the target ISA on PoCL)
     preferred_float_vector_width: int = 1
+    int64_atomics: bool = True    # atomic add on 64-bit integers (float64 adds build on them)
     usable: bool = True
     reason: str = ""              # why not usable
     handle: object = field(default=None, repr=False, compare=False)  # the API's device object

@@ -56,6 +56,7 @@ def _device_info(cl, name, platform, dev):
         fp64="cl_khr_fp64" in extensions, fp16="cl_khr_fp16" in extensions,
         driver_version=dev.driver_version, platform=platform.name.strip(), version=dev.version.strip(),
         preferred_float_vector_width=dev.preferred_vector_width_float,
+        int64_atomics="cl_khr_int64_base_atomics" in extensions,
         usable=not reasons, reason="; ".join(reasons), handle=(platform, dev),
     )
 

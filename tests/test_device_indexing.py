@@ -94,6 +94,20 @@ def test_dtypes_without_atomics_accumulate_on_the_host_and_set_on_the_device():
         same(device(*args), reference(*args))
 
 
+def test_a_device_without_64_bit_atomics_accumulates_those_dtypes_on_the_host(monkeypatch):
+    import dataclasses
+
+    from clgraph.backends import get_context
+
+    context = get_context()
+    monkeypatch.setattr(context, "info", dataclasses.replace(context.info, int64_atomics=False))
+    for dtype, kept in [("float64", False), ("int64", False), ("float32", True)]:
+        x, y, i = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype), T.lvector("i")
+        f = clgraph.function([x, i, y], T.inc_subtensor(x[i], y))
+        assert bool(nodes(f, GpuAdvancedIncSubtensor)) == kept, dtype
+        same(f(np.zeros(3, dtype), [1, 1], np.ones(2, dtype)), np.array([0, 2, 0], dtype))
+
+
 def test_set_and_ignore_duplicates_with_repeated_indices_take_one_value():
     x, y, i = T.fvector("x"), T.fvector("y"), T.lvector("i")
     value, index, update = np.zeros(3, "float32"), np.array([1, 1, 1, 2]), np.array([1, 2, 3, 4], "float32")

@@ -33,10 +33,14 @@ _NEEDS_INT64_ATOMICS = ("#ifndef GA_HAS_INT64_ATOMICS\n#error \"adding at repeat
 SCATTER_MODES = ("set", "inc", "inc_atomic", "inc_from")
 
 
-def can_accumulate(dtype):
-    """Whether repeated indices of ``dtype`` accumulate on devices (atomics; bool adds
-    as logical or, which racing stores of 1 do exactly)."""
-    return str(np.dtype(dtype)) in _ATOMIC_ADD or np.dtype(dtype) == np.bool_
+def can_accumulate(dtype, device):
+    """Whether repeated indices of ``dtype`` accumulate on ``device`` (atomics, 64-bit
+    ones where it has them; bool adds as logical or, which racing stores of 1 do
+    exactly)."""
+    dtype = np.dtype(dtype)
+    if dtype.itemsize == 8 and not device.int64_atomics:
+        return False
+    return str(dtype) in _ATOMIC_ADD or dtype == np.bool_
 
 
 def _storage_type(dtype):

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from clgraph.backends import SUPPORTED_DTYPES, DeviceArray, to_device, zeros
+from clgraph.backends import SUPPORTED_DTYPES, DeviceArray, get_context, to_device, zeros
 from clgraph.codegen.indexing import (Addressing, can_accumulate, gather_kernel, index_check_kernel,
                                       scatter_kernel)
 from clgraph.graph.basic import Constant
@@ -499,7 +499,7 @@ def _advanced_inc_subtensor_on_device(node, inputs, context):
 
     def make(layout, dtype):
         accumulates = not (host_op.set_instead_of_inc or host_op.ignore_duplicates)
-        if accumulates and not can_accumulate(dtype):
+        if accumulates and not can_accumulate(dtype, get_context(context).info):
             return None   # no atomic add for this dtype: the host accumulates
         return GpuAdvancedIncSubtensor(host_op, layout, dtype)
 
