@@ -99,6 +99,11 @@ class ScalarOp:
     def output_dtypes(self, dtypes):
         return [self.output_dtype(dtypes)]
 
+    def L_op(self, T, inputs, output, gz):
+        """The gradients of the inputs (tensors built with the namespace ``T``) given
+        ``gz``, that of ``output``."""
+        return GRADIENTS[self.name](T, inputs, output, gz)
+
     def __str__(self):
         return self.name
 
@@ -178,3 +183,79 @@ def _table():
 
 
 SCALAR_OPS = _table()
+
+
+# ---------------------------------------------------------------------------------------
+# gradients: rule(T, inputs, output, gz) -> one gradient per input (None: the output does
+# not depend on that input). Rules see tensors (Elemwise sums them over broadcast axes
+# afterwards) and are written with clgraph.tensor passed in as T, which imports this module.
+
+def _zero(T, inputs, z, gz):
+    """Piecewise-constant outputs (rounding, sign, comparisons, bits): zero gradients."""
+    return [T.zeros_like(x) for x in inputs]
+
+
+def _mul(T, inputs, z, gz):
+    others = lambda i: [x for j, x in enumerate(inputs) if j != i]
+    return [gz * (rest[0] if len(rest) == 1 else T.mul(*rest)) for rest in map(others, range(len(inputs)))]
+
+
+def _pow(T, inputs, z, gz):
+    x, y = inputs
+    # where x == 0 the y-gradient x**y * log(x) is 0 * -inf: Theano's rule gives nan too
+    return [gz * y * x ** (y - 1), gz * T.log(x) * z]
+
+
+_LOG_2, _LOG_10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+GRADIENTS = {
+    "add": lambda T, xs, z, gz: [gz for _ in xs],
+    "sub": lambda T, xs, z, gz: [gz, -gz],
+    "mul": _mul,
+    "true_div": lambda T, xs, z, gz: [gz / xs[1], -gz * xs[0] / (xs[1] * xs[1])],
+    "int_div": _zero,
+    "mod": lambda T, xs, z, gz: [gz, -gz * T.floor(xs[0] / xs[1])],
+    "pow": _pow,
+    "neg": lambda T, xs, z, gz: [-gz],
+    "abs": lambda T, xs, z, gz: [gz * T.sgn(xs[0])],
+    "sgn": _zero,
+    "sqr": lambda T, xs, z, gz: [gz * 2 * xs[0]],
+    "inv": lambda T, xs, z, gz: [-gz / (xs[0] * xs[0])],
+    # ties of minimum / maximum send the gradient to both inputs, as Theano
+    "minimum": lambda T, xs, z, gz: [gz * T.eq(z, x) for x in xs],
+    "maximum": lambda T, xs, z, gz: [gz * T.eq(z, x) for x in xs],
+    "clip": lambda T, xs, z, gz: [gz * ((xs[0] >= xs[1]) & (xs[0] <= xs[2])),
+                                  gz * (xs[0] < xs[1]), gz * (xs[0] > xs[2])],
+    "switch": lambda T, xs, z, gz: [T.zeros_like(xs[0]), T.switch(xs[0], gz, T.zeros_like(gz)),
+                                    T.switch(xs[0], T.zeros_like(gz), gz)],
+    # fill(a, b) uses only the shape of a
+    "second": lambda T, xs, z, gz: [None, gz],
+    "sqrt": lambda T, xs, z, gz: [gz * 0.5 / z],
+    "exp": lambda T, xs, z, gz: [gz * z],
+    "exp2": lambda T, xs, z, gz: [gz * z * _LOG_2],
+    "expm1": lambda T, xs, z, gz: [gz * (z + 1)],
+    "log": lambda T, xs, z, gz: [gz / xs[0]],
+    "log2": lambda T, xs, z, gz: [gz / (xs[0] * _LOG_2)],
+    "log10": lambda T, xs, z, gz: [gz / (xs[0] * _LOG_10)],
+    "log1p": lambda T, xs, z, gz: [gz / (xs[0] + 1)],
+    "erf": lambda T, xs, z, gz: [gz * _TWO_OVER_SQRT_PI * T.exp(-xs[0] * xs[0])],
+    "erfc": lambda T, xs, z, gz: [-gz * _TWO_OVER_SQRT_PI * T.exp(-xs[0] * xs[0])],
+    "cos": lambda T, xs, z, gz: [-gz * T.sin(xs[0])],
+    "sin": lambda T, xs, z, gz: [gz * T.cos(xs[0])],
+    "tan": lambda T, xs, z, gz: [gz * (z * z + 1)],
+    "arccos": lambda T, xs, z, gz: [-gz / T.sqrt(1 - xs[0] * xs[0])],
+    "arcsin": lambda T, xs, z, gz: [gz / T.sqrt(1 - xs[0] * xs[0])],
+    "arctan": lambda T, xs, z, gz: [gz / (xs[0] * xs[0] + 1)],
+    "arctan2": lambda T, xs, z, gz: [gz * xs[1] / (xs[0] * xs[0] + xs[1] * xs[1]),
+                                     -gz * xs[0] / (xs[0] * xs[0] + xs[1] * xs[1])],
+    "cosh": lambda T, xs, z, gz: [gz * T.sinh(xs[0])],
+    "sinh": lambda T, xs, z, gz: [gz * T.cosh(xs[0])],
+    "tanh": lambda T, xs, z, gz: [gz * (1 - z * z)],
+    "arccosh": lambda T, xs, z, gz: [gz / T.sqrt(xs[0] * xs[0] - 1)],
+    "arcsinh": lambda T, xs, z, gz: [gz / T.sqrt(xs[0] * xs[0] + 1)],
+    "arctanh": lambda T, xs, z, gz: [gz / (1 - xs[0] * xs[0])],
+    "identity": lambda T, xs, z, gz: [gz],
+    **{name: _zero for name in ("floor", "ceil", "round_half_to_even", "trunc", "and_", "or_", "xor",
+                                "invert", "gt", "lt", "ge", "le", "eq", "neq", "isnan", "isinf")},
+}

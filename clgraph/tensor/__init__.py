@@ -12,3 +12,5 @@ from .type import CONSTRUCTORS, TensorType, tensor
 from .variable import TensorConstant, TensorVariable
 
 globals().update(CONSTRUCTORS)
+
+from clgraph.gradient import Lop, grad, verify_grad  # noqa: E402  (T.grad, as Theano)

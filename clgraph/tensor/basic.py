@@ -189,6 +189,9 @@ class Shape(Op):
     def infer_shape(self, node, input_shapes):
         return [(node.inputs[0].ndim,)]
 
+    def connection_pattern(self, node):
+        return [[False]]   # the shape does not depend on the values
+
 
 _shape = Shape()
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from clgraph.graph.basic import Apply
 from clgraph.graph.op import Op
-from clgraph.scalar import SCALAR_OPS
+from clgraph.scalar import SCALAR_OPS, Composite
 
 from .type import TensorType
 
@@ -55,6 +55,19 @@ class DimShuffle(Op):
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         return [tuple(1 if a == "x" else shape[a] for a in self.new_order)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # new axes ('x') have length 1: drop them; dropped input axes come back as 'x'
+        (gz,) = output_grads
+        order = ["x"] * self.input_ndim
+        for position, axis in enumerate(self.new_order):
+            if axis != "x":
+                order[axis] = position
+        kept = [a for a in range(len(self.new_order)) if self.new_order[a] != "x"]
+        if len(kept) != gz.ndim:
+            gz = DimShuffle(gz.ndim, kept)(gz)
+        back = [kept.index(a) if a != "x" else "x" for a in order]
+        return [gz if back == list(range(gz.ndim)) else DimShuffle(gz.ndim, back)(gz)]
 
     def __str__(self):
         return f"InplaceDimShuffle{{{','.join(map(str, self.new_order))}}}"
@@ -118,9 +131,42 @@ class Elemwise(Op):
         shape = tuple(maximum_of_lengths(lengths) for lengths in zip(*input_shapes))
         return [shape] * len(node.outputs)
 
+    def connection_pattern(self, node):
+        if getattr(self.scalar_op, "name", None) == "second":   # fill(a, b) reads only a's shape
+            return [[False], [True]]
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+    def L_op(self, inputs, outputs, output_grads):
+        import clgraph.tensor as T
+
+        if isinstance(self.scalar_op, Composite):
+            return _composite_grads(self.scalar_op, inputs, output_grads)
+        grads = self.scalar_op.L_op(T, inputs, outputs[0], output_grads[0])
+        return [None if g is None else _sum_to_pattern(g, x) for g, x in zip(grads, inputs)]
+
     def __str__(self):
         if self.output_dtype is not None and self.scalar_op.name == "identity":
             return f"Elemwise{{Cast{{{self.output_dtype}}}}}"
         if self.scalar_op.nout > 1 or not hasattr(self.scalar_op, "symbol"):   # a Composite
             return f"Elemwise{{{self.scalar_op.name}}}"
         return f"Elemwise{{{self.scalar_op.name},no_inplace}}"
+
+
+def _sum_to_pattern(g, x):
+    """``g`` summed over the axes along which ``x`` was broadcast (static length 1 in x)."""
+    import clgraph.tensor as T
+
+    axes = [a for a, (n, m) in enumerate(zip(x.type.shape, g.type.shape)) if n == 1 and m != 1]
+    return T.sum(g, axes, keepdims=True) if axes else g
+
+
+def _composite_grads(composite, inputs, output_grads):
+    """Gradients of a fused node: its steps replayed as elementwise nodes, differentiated."""
+    from clgraph.gradient import Lop
+
+    temps = []
+    for scalar_op, args, dtype in composite.body:
+        values = [inputs[i] if kind == "i" else temps[i] for kind, i in args]
+        temps.append(Elemwise(scalar_op, dtype if scalar_op.name == "identity" else None)(*values))
+    outputs = [inputs[i] if kind == "i" else temps[i] for kind, i in composite.outputs]
+    return Lop(outputs, list(inputs), list(output_grads), disconnected_inputs="ignore")

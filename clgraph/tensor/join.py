@@ -44,6 +44,9 @@ class MakeVector(Op):
     def infer_shape(self, node, input_shapes):
         return [(len(node.inputs),)]
 
+    def L_op(self, inputs, outputs, output_grads):
+        return [output_grads[0][i] for i in range(len(inputs))]
+
     def __str__(self):
         return f"MakeVector{{dtype='{self.dtype}'}}"
 
@@ -111,6 +114,21 @@ class Join(Op):
         for shape in shapes[1:]:
             total = total + shape[axis]
         return [tuple(total if a == axis else n for a, n in enumerate(shapes[0]))]
+
+    def connection_pattern(self, node):
+        return [[False]] + [[True]] * (len(node.inputs) - 1)
+
+    def L_op(self, inputs, outputs, output_grads):
+        # each input's gradient is its piece of the output's, cut where they were joined
+        from .shape_ops import shape_i
+
+        axis, *tensors = inputs
+        value = get_scalar_constant_value(axis)
+        if value is None:
+            raise NotImplementedError("Join: the gradient needs a constant axis")
+        value = normalize_axis("Join", int(value), tensors[0].ndim)
+        sizes = MakeVector("int64")(*[shape_i(t, value) for t in tensors])
+        return [None] + split(output_grads[0], sizes, len(tensors), value)
 
 
 _join = Join()
@@ -243,6 +261,12 @@ class Split(Op):
         return [tuple(((out.type.shape[a] if out.type.shape[a] is not None else splits[i])
                        if a == axis else n) for a, n in enumerate(shape))
                 for i, out in enumerate(node.outputs)]
+
+    def connection_pattern(self, node):
+        return [[True] * self.len_splits, [False] * self.len_splits, [False] * self.len_splits]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [join(inputs[1], *output_grads), None, None]
 
 
 def split(x, splits_size, n_splits, axis=0):

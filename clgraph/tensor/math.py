@@ -194,12 +194,50 @@ class CAReduce(Op):
     def infer_shape(self, node, input_shapes):
         return [tuple(n for a, n in enumerate(input_shapes[0]) if a not in self.axis)]
 
+    def L_op(self, inputs, outputs, output_grads):
+        import clgraph.tensor as T
+
+        (x,), (out,), (gz,) = inputs, outputs, output_grads
+        gz = _keep_dims(gz, x.ndim, self.axis)
+        name = self.scalar_op.name
+        if name == "add":
+            return [T.second(x, gz)]
+        if name == "mul":
+            return [_prod_grad(x, _keep_dims(out, x.ndim, self.axis), gz, self.axis,
+                               self.no_zeros_in_input)]
+        if name in ("maximum", "minimum"):
+            return [_extremum_grad(x, _keep_dims(out, x.ndim, self.axis), gz)]
+        return [T.zeros_like(x)]   # all / any: boolean
+
     def __str__(self):
         shown = [f"axis={self.axis}"]
         shown += [f"{name}={getattr(self, name)}" for name in ("dtype", "acc_dtype") if getattr(self, name)]
         if self.no_zeros_in_input:
             shown.append("no_zeros_in_input=True")
         return f"{self.title}{{{', '.join(shown)}}}"
+
+
+def _extremum_grad(x, extremum, gz):
+    """The gradient of max / min: to every element equal to the extremum (ties share it)."""
+    import clgraph.tensor as T
+
+    return gz * T.eq(extremum, x)
+
+
+def _prod_grad(x, product, gz, axes, no_zeros):
+    """The gradient of prod, as Theano's: product / x where the reduced slice has no zero;
+    with exactly one zero, only that element gets the product of the others; with more
+    zeros, nothing."""
+    import clgraph.tensor as T
+
+    if no_zeros:
+        return gz * product / x
+    zero = T.constant(np.zeros((), dtype=x.dtype))
+    is_zero = T.eq(x, 0)
+    zeros = sum(is_zero, axes, keepdims=True)
+    others = prod(T.switch(is_zero, T.constant(np.ones((), dtype=x.dtype)), x), axes, keepdims=True)
+    one_zero = T.switch(is_zero, gz * others, zero)
+    return T.switch(T.eq(zeros, 0), gz * product / x, T.switch(T.eq(zeros, 1), one_zero, zero))
 
 
 def _reduce(scalar_op, x, axis, keepdims, **props):
@@ -283,6 +321,14 @@ class MaxAndArgmax(Op):
         shape = tuple(n for a, n in enumerate(input_shapes[0]) if a not in self.axis)
         return [shape, shape]
 
+    def connection_pattern(self, node):
+        return [[True, False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        (x,), (extremum, _) = inputs, outputs
+        return [_extremum_grad(x, _keep_dims(extremum, x.ndim, self.axis),
+                               _keep_dims(output_grads[0], x.ndim, self.axis))]
+
     def __str__(self):
         name = "MaxAndArgmax" if self.scalar_op.name == "maximum" else "MinAndArgmin"
         return f"{name}{{axis={self.axis}}}"
@@ -329,6 +375,9 @@ class NumberOfElements(Op):
 
     def infer_shape(self, node, input_shapes):
         return [()]
+
+    def connection_pattern(self, node):
+        return [[False]]   # a count of elements does not depend on their values
 
     def __str__(self):
         return f"NumberOfElements{{axis={self.axis}}}"
@@ -425,6 +474,18 @@ class CumOp(Op):
         (shape,) = input_shapes
         return [(_product(shape),)] if self.axis is None else [tuple(shape)]
 
+    def L_op(self, inputs, outputs, output_grads):
+        from clgraph.gradient import grad_not_implemented
+
+        (x,), (gz,) = inputs, output_grads
+        if self.mode == "mul":
+            return [grad_not_implemented(self, 0, x)]
+        # each input element adds to the outputs after it: a cumulative sum from the end
+        axis = 0 if self.axis is None else self.axis
+        reverse = tuple(slice(None, None, -1) if a == axis else slice(None) for a in range(gz.ndim))
+        g = CumOp(axis, "add")(gz[reverse])[reverse]
+        return [g.reshape(x.shape, ndim=x.ndim) if self.axis is None else g]
+
     def __str__(self):
         return f"CumOp{{{self.axis}, {self.mode}}}"
 
@@ -488,6 +549,16 @@ class Dot(Op):
         a, b = input_shapes
         return [tuple(a[:-1]) + tuple(b[1:])]
 
+    def L_op(self, inputs, outputs, output_grads):
+        (a, b), (gz,) = inputs, output_grads
+        if a.ndim == 1 and b.ndim == 1:   # inner product: gz is a scalar
+            return [mul(gz, b), mul(gz, a)]
+        if b.ndim == 1:   # matrix . vector
+            return [outer(gz, b), _dot(a.T, gz)]
+        if a.ndim == 1:   # vector . matrix
+            return [_dot(gz, b.T), outer(a, gz)]
+        return [_dot(gz, b.T), _dot(a.T, gz)]
+
 
 _dot = Dot()
 
@@ -530,8 +601,36 @@ class MatMul(Op):
         batch = tuple(maximum_of_lengths(pair) for pair in zip(a_batch, b_batch))
         return [batch + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())]
 
+    def L_op(self, inputs, outputs, output_grads):
+        # as matrices (a vector gets its length-1 axis back), then summed over the batch
+        # axes each input was broadcast along
+        (a, b), (gz,) = inputs, output_grads
+        a2 = DimShuffle(1, ["x", 0])(a) if a.ndim == 1 else a
+        b2 = DimShuffle(1, [0, "x"])(b) if b.ndim == 1 else b
+        if a.ndim == 1:   # the row axis a2 has and gz lacks: before gz's last axis
+            gz = DimShuffle(gz.ndim, list(range(gz.ndim - 1)) + ["x", gz.ndim - 1])(gz)
+        if b.ndim == 1:
+            gz = DimShuffle(gz.ndim, list(range(gz.ndim)) + ["x"])(gz)
+        ga = _unbroadcast_batch(matmul(gz, _swap_last(b2)), a2)
+        gb = _unbroadcast_batch(matmul(_swap_last(a2), gz), b2)
+        return [_drop_dims(ga, (0,)) if a.ndim == 1 else ga, _drop_dims(gb, (1,)) if b.ndim == 1 else gb]
+
     def __str__(self):
         return "MatMul"
+
+
+def _swap_last(x):
+    return DimShuffle(x.ndim, list(range(x.ndim - 2)) + [x.ndim - 1, x.ndim - 2])(x)
+
+
+def _unbroadcast_batch(g, x):
+    """``g`` summed to the shape of ``x``: over its extra leading axes and the batch axes of
+    static length 1 in ``x``."""
+    extra = g.ndim - x.ndim
+    if extra:
+        g = sum(g, tuple(range(extra)))
+    axes = [a for a in range(x.ndim - 2) if x.type.shape[a] == 1 and g.type.shape[a] != 1]
+    return sum(g, axes, keepdims=True) if axes else g
 
 
 _matmul = MatMul()
@@ -624,6 +723,27 @@ class TensorDot(Op):
         a, b = input_shapes
         return [((a[0],) if self.batched else ()) + tuple(a[i] for i in self._free(len(a), self.axes[0]))
                 + tuple(b[i] for i in self._free(len(b), self.axes[1]))]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # each gradient is gz contracted with the other input over that input's free axes,
+        # then transposed back into the input's axis order
+        (a, b), (gz,) = inputs, output_grads
+        a_axes, b_axes = self.axes
+        first = 1 if self.batched else 0
+        free_a, free_b = self._free(a.ndim, a_axes), self._free(b.ndim, b_axes)
+        gz_free_b = tuple(range(first + len(free_a), gz.ndim))
+        ga = TensorDot((gz_free_b, tuple(free_b)), self.batched)(gz, b)
+        gb = TensorDot((tuple(free_a), tuple(range(first, first + len(free_a)))), self.batched)(a, gz)
+        # where each input axis landed: batch first, then free axes and contracted ones
+        a_from = {j: first + i for i, j in enumerate(free_a)}
+        a_from.update({a_axes[k]: first + len(free_a) + sorted(b_axes).index(b_axes[k])
+                       for k in range(len(a_axes))})
+        b_from = {j: first + len(a_axes) + i for i, j in enumerate(free_b)}
+        b_from.update({b_axes[k]: first + sorted(a_axes).index(a_axes[k]) for k in range(len(b_axes))})
+        if self.batched:
+            a_from[0] = b_from[0] = 0
+        return [DimShuffle(a.ndim, [a_from[j] for j in range(a.ndim)])(ga),
+                DimShuffle(b.ndim, [b_from[j] for j in range(b.ndim)])(gb)]
 
     def __str__(self):
         return f"{self.title}{{axes={[list(self.axes[0]), list(self.axes[1])]}}}"

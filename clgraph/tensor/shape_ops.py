@@ -203,6 +203,9 @@ class Shape_i(Op):
     def infer_shape(self, node, input_shapes):
         return [()]
 
+    def connection_pattern(self, node):
+        return [[False]]   # a length does not depend on the values
+
 
 def shape_i(x, i):
     """Length of axis ``i`` of ``x``: the static length when known, else a Shape_i node."""
@@ -299,6 +302,13 @@ class Reshape(Op):
                           for i, e in enumerate(entries))]
         return [tuple(static)]
 
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x = inputs[0]
+        return [reshape(output_grads[0], x.shape, ndim=x.ndim), None]
+
 
 def reshape(x, newshape, ndim=None):
     """``x`` with shape ``newshape`` (numpy's reshape; one -1 entry is inferred).
@@ -347,6 +357,10 @@ class Flatten(Op):
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         return [tuple(shape[:self.outdim - 1]) + (_product(shape[self.outdim - 1:]),)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x = inputs[0]
+        return [reshape(output_grads[0], x.shape, ndim=x.ndim)]
 
 
 def flatten(x, ndim=1, outdim=None):
@@ -477,6 +491,9 @@ class Rebroadcast(Op):
         flags = dict(self.axis)
         return [tuple(1 if flags.get(a) else n for a, n in enumerate(shape))]
 
+    def L_op(self, inputs, outputs, output_grads):
+        return [patternbroadcast(output_grads[0], inputs[0].broadcastable)]
+
     def __str__(self):
         pattern = ["?"] * (1 + max((a for a, _ in self.axis), default=-1))
         for a, flag in self.axis:
@@ -544,6 +561,12 @@ class SpecifyShape(Op):
         out = node.outputs[0].type.shape
         return [tuple(n if n is not None else s for n, s in zip(out, input_shapes[0]))]
 
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [output_grads[0], None]
+
 
 _specify_shape = SpecifyShape()
 
@@ -588,6 +611,20 @@ class Tile(Op):
         if len(reps) != node.inputs[1].type.shape[0] or any(r < 0 for r in reps):
             raise ValueError(f"{self}: bad repetitions {_show_shape(reps)}")
         return [np.array(np.tile(x, reps), dtype=x.dtype)]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # axis i of the output is (reps[i], length[i]) flattened: sum over the repetitions
+        from .math import sum as sum_
+
+        x, reps = inputs
+        lengths = [1] * (self.ndim - x.ndim) + [shape_i(x, a) for a in range(x.ndim)]
+        counts = [1] * (self.ndim - reps.type.shape[0]) + [reps[k] for k in range(reps.type.shape[0])]
+        pairs = reshape(output_grads[0], [n for pair in zip(counts, lengths) for n in pair])
+        g = sum_(pairs, tuple(range(0, 2 * self.ndim, 2)))
+        return [reshape(g, x.shape, ndim=x.ndim) if self.ndim != x.ndim else g, None]
 
 
 def tile(x, reps, ndim=None):
@@ -654,6 +691,26 @@ class Repeat(Op):
         x, repeats = inputs
         return [np.repeat(x, repeats, axis=self.axis)]
 
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # axis ``axis`` of the output is (length, repeats) flattened: sum over the repeats
+        from clgraph.gradient import grad_not_implemented
+
+        from .math import sum as sum_
+
+        x, repeats = inputs
+        if repeats.ndim:
+            return [grad_not_implemented(self, 0, x, "(with one count per element)"), None]
+        if self.axis is None:
+            lengths, axis = [shape_i(flatten(x), 0)], 0
+        else:
+            lengths, axis = [shape_i(x, a) for a in range(x.ndim)], self.axis
+        split = reshape(output_grads[0], lengths[:axis] + [lengths[axis], repeats] + lengths[axis + 1:])
+        g = sum_(split, axis + 1)
+        return [g if self.axis is not None else reshape(g, x.shape, ndim=x.ndim), None]
+
 
 def repeat(x, repeats, axis=None):
     """numpy's repeat: elements of ``x`` repeated ``repeats`` times (an int or one count
@@ -685,6 +742,12 @@ class Roll(Op):
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [Roll(self.axis)(output_grads[0], -inputs[1]), None]
 
 
 def roll(x, shift, axis=None):
@@ -737,6 +800,20 @@ class Alloc(Op):
         shape = node.inputs[1]
         static = get_vector_constant_values(shape)
         return [tuple(_shape_entry(shape, i, static) for i in range(shape.type.shape[0]))]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # the value was repeated along the new leading axes and its length-1 axes
+        from .math import sum as sum_
+
+        value, (gz,) = inputs[0], output_grads
+        leading = gz.ndim - value.ndim
+        if leading:
+            gz = sum_(gz, tuple(range(leading)))
+        axes = [a for a, (n, m) in enumerate(zip(value.type.shape, gz.type.shape)) if n == 1 and m != 1]
+        return [sum_(gz, axes, keepdims=True) if axes else gz, None]
 
 
 _alloc = Alloc()

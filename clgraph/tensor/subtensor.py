@@ -155,6 +155,17 @@ class _GetItem(_IndexingOp):
         x, *values = inputs
         return [np.asarray(x[self._key(values)])]
 
+    def connection_pattern(self, node):
+        return [[True]] + [[False]] * (len(node.inputs) - 1)   # indices select, they are not values
+
+    def L_op(self, inputs, outputs, output_grads):
+        # the selected elements' gradients added into zeros (repeated indices accumulate)
+        from .shape_ops import zeros_like
+
+        x, *indices = inputs
+        increment = (AdvancedIncSubtensor if self.advanced else IncSubtensor)(self.idx_list)
+        return [increment(zeros_like(x), output_grads[0], *indices)] + [None] * len(indices)
+
 
 class Subtensor(_GetItem):
     """Basic indexing ``x[key]``: integers and slices (a numpy view of ``x``)."""
@@ -211,6 +222,27 @@ class _IncrementOp(_IndexingOp):
     @property
     def destroy_map(self):
         return {0: [0]} if self.inplace else {}
+
+    def connection_pattern(self, node):
+        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .math import sum as sum_
+
+        x, y, *indices = inputs
+        (gz,) = output_grads
+        get = (AdvancedSubtensor if self.advanced else Subtensor)(self.idx_list)
+        if self.set_instead_of_inc:   # the overwritten elements of x do not reach the output
+            setter = (AdvancedIncSubtensor if self.advanced else IncSubtensor)(self.idx_list,
+                                                                            set_instead_of_inc=True)
+            gx = setter(gz, constant(np.zeros((), dtype=gz.dtype)), *indices)
+        else:
+            gx = gz
+        gy = get(gz, *indices)
+        if gy.ndim > y.ndim:   # y was broadcast along leading axes
+            gy = sum_(gy, tuple(range(gy.ndim - y.ndim)))
+        axes = [a for a, (n, m) in enumerate(zip(y.type.shape, gy.type.shape)) if n == 1 and m != 1]
+        return [gx, sum_(gy, axes, keepdims=True) if axes else gy] + [None] * len(indices)
 
 
 class IncSubtensor(_IncrementOp):

@@ -87,6 +87,10 @@ class Transfer(Op):
         return [node.outputs[0].type.filter(np.asarray(x) if self.target == "cpu" else x,
                                             allow_downcast=False)]
 
+    def L_op(self, inputs, outputs, output_grads):
+        # the gradient goes back to where the input lives
+        return [transfer(output_grads[0], getattr(inputs[0].type, "context", "cpu"))]
+
     def __str__(self):
         return f"Transfer<{self.target}>"
 
