@@ -291,6 +291,33 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
                 disconnected_inputs=disconnected_inputs, known_grads=dict(zip(fs, points)))
 
 
+def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
+    """The Jacobian-vector product: the derivative of ``f`` with respect to ``wrt`` along
+    ``eval_points`` (one per ``wrt``, of its type). Computed from two reverse passes:
+    g(u) = Lop(f, wrt, u) is linear in u, so d<g(u), v>/du = J v; u is then replaced by
+    zeros of f's shape, since the result does not depend on its value."""
+    import clgraph.tensor as T
+    from clgraph.graph.basic import clone_replace
+
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
+    wrts = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    if len(wrts) != len(points):
+        raise ValueError(f"Rop: {len(wrts)} variables to differentiate by but {len(points)} "
+                         "evaluation points")
+    for x, v in zip(wrts, points):
+        if getattr(v, "ndim", None) != x.ndim:
+            raise TypeError(f"Rop: the evaluation point {v} of {x} must have its ndim ({x.ndim}), "
+                            f"got {getattr(v, 'ndim', type(v).__name__)}")
+    dummies = [y.type() for y in fs]
+    pullbacks = Lop(fs, wrts, dummies, disconnected_inputs=disconnected_outputs)
+    total = sum((T.sum(g * v) for g, v in zip(pullbacks, points)), T.constant(0.0))
+    products = grad(total, dummies, disconnected_inputs="ignore")
+    products = clone_replace(products, {u: T.zeros_like(y) for u, y in zip(dummies, fs)})
+    products = [T.cast(p, y.dtype) if p.dtype != y.dtype else p for p, y in zip(products, fs)]
+    return products if isinstance(f, (list, tuple)) else products[0]
+
+
 # ---------------------------------------------------------------------------------------
 # the finite-difference check
 

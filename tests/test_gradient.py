@@ -262,3 +262,39 @@ def test_second_derivatives():
     np.testing.assert_allclose(evaluate([x], hessian_diagonal, [1.0, 2.0]), [6.0, 12.0])
     rows = [T.grad(gy[i], x) for i in range(2)]   # the Hessian row by row, as the seeds' scan does
     np.testing.assert_allclose(evaluate([x], T.stack(rows), [4.0, 4.0]), [[24.0, 0.0], [0.0, 24.0]])
+
+
+# ---------------------------------------------------------------------------------- Rop
+
+def test_seed_rop_of_a_product_and_hessian_times_vector():
+    W, V, x = T.dmatrix("W"), T.dmatrix("V"), T.dvector("x")
+    f = clgraph.function([W, V, x], T.Rop(T.dot(x, W), W, V))
+    np.testing.assert_allclose(f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]), [2.0, 2.0])
+    x, v = T.dvector("x"), T.dvector("v")
+    hv = clgraph.function([x, v], T.Rop(T.grad(T.sum(x ** 2), x), x, v))
+    np.testing.assert_allclose(hv([4, 4], [2, 2]), [4.0, 4.0])
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-7), ("float32", 2e-3)])
+def test_rop_equals_the_directional_derivative(dtype, tolerance):
+    W, x = T.matrix("W", dtype=dtype), T.vector("x", dtype=dtype)
+    V, v = T.matrix("V", dtype=dtype), T.vector("v", dtype=dtype)
+    y = T.tanh(T.dot(W, x)) * x.sum()
+    jv = clgraph.function([W, x, V, v], T.Rop(y, [W, x], [V, v]))
+    forward = clgraph.function([W, x], y)
+    rng = np.random.default_rng(7)
+    w, xv, dw, dx = (rng.standard_normal(s).astype(dtype) for s in [(3, 4), (4,), (3, 4), (4,)])
+    step = 1e-6 if dtype == "float64" else 1e-2
+    numeric = (forward(w + step * dw, xv + step * dx).astype("float64")
+               - forward(w - step * dw, xv - step * dx)) / (2 * step)
+    got = jv(w, xv, dw, dx)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, numeric, rtol=tolerance, atol=tolerance)
+
+
+def test_rop_checks_its_evaluation_points():
+    x = T.dvector("x")
+    with pytest.raises(ValueError, match="Rop: 1 variables to differentiate by but 2 evaluation points"):
+        T.Rop(x * 2, x, [x, x])
+    with pytest.raises(TypeError, match="the evaluation point .* must have its ndim \\(1\\), got 2"):
+        T.Rop(x * 2, x, T.dmatrix("m"))

@@ -13,4 +13,4 @@ from .variable import TensorConstant, TensorVariable
 
 globals().update(CONSTRUCTORS)
 
-from clgraph.gradient import Lop, grad, verify_grad  # noqa: E402  (T.grad, as Theano)
+from clgraph.gradient import Lop, Rop, grad, verify_grad  # noqa: E402  (T.grad, as Theano)
