@@ -110,3 +110,17 @@ def test_cuda_rendering_of_cumulative_kernels_compiles():
                 sources.update([kernels.scan(kept), kernels.scan(kept, carried=True), kernels.totals(kept)])
     ptx = nvcc.compile_ptx(sources)
     assert all(f".entry {name}(" in ptx for name in sources)
+
+
+def test_kernels_are_rendered_once_per_context_not_at_every_call(monkeypatch):
+    renders = []
+    scan = CumulativeKernel.scan
+    monkeypatch.setattr(CumulativeKernel, "scan", lambda self, *a, **k: renders.append(a) or scan(self, *a, **k))
+    x = T.fmatrix("x")
+    f = clgraph.function([x], T.cumsum(x, axis=1))
+    value = np.ones((300, 5), "float32")
+    f(value)
+    first = len(renders)
+    for _ in range(3):
+        np.testing.assert_array_equal(f(value), np.cumsum(value, axis=1))
+    assert first >= 1 and len(renders) == first

@@ -119,7 +119,7 @@ def test_kernel_source_lists_every_reduction_kernel_a_function_runs():
         f(rng.random(shape, dtype=np.float32), rng.random((4, shape[0], 6), dtype=np.float32))
     listed = clgraph.printing.kernel_source(f, "opencl")
     ran = {kernel.name for node in f.maker.fgraph.toposort() if isinstance(node.op, GpuCAReduce)
-           for kernel in node.op._built.values()}
+           for kernel in node.op._kernel_cache.values()}
     assert ran and ran <= set(listed), ran - set(listed)
     cuda = clgraph.printing.kernel_source(f, "cuda")
     assert cuda and set(cuda) <= set(listed)

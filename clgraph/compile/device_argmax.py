@@ -38,18 +38,14 @@ class GpuMaxAndArgmax(DeviceOp):
     def __init__(self, host_op, dtype):
         self.host_op = host_op
         self.kernel = ArgReduceKernel(host_op.scalar_op.name, dtype)
-        self._built = {}
 
     def make_node(self, x):
         outputs = self.host_op.make_node(x).outputs
         return Apply(self, [x], [type_on(x.type.context, o.type.dtype, o.type.shape)() for o in outputs])
 
     def _kernel(self, context, kept, reduced, partials=False, tree=False):
-        key = (context, kept, reduced, partials, tree)
-        if key not in self._built:
-            name, source = self.kernel.source(kept, reduced, partials, tree)
-            self._built[key] = context.build(source).kernel(name)
-        return self._built[key]
+        key = (kept, reduced, partials, tree)
+        return self.built_kernel(context, key, lambda: self.kernel.source(*key))
 
     def _launch(self, values, indices, arrays, kept, reduced, chunk, lanes, partials=False):
         """``values``, ``indices`` (flat) from ``arrays`` (the input; or partial values

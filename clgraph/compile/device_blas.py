@@ -98,9 +98,6 @@ class GpuDot(DeviceOp):
     fresh_outputs = True   # a buffer of its own
     reuses_outputs = True
 
-    def __init__(self):
-        self._built = {}   # (context, kernel name) -> Kernel
-
     def make_node(self, a, b):
         out = self.host_op.make_node(a, b).outputs[0].type
         return Apply(self, [a, b], [DeviceTensorType(out.dtype, out.shape, a.type.context)()])
@@ -139,11 +136,8 @@ class GpuDot(DeviceOp):
 
     # kernels ------------------------------------------------------------------------
     def _kernel(self, context, name_and_source):
-        name, source = name_and_source
-        kernel = self._built.get((context, name))
-        if kernel is None:
-            kernel = self._built[(context, name)] = context.build(source).kernel(name)
-        return kernel
+        """The kernel ``name`` of a rendering of codegen.gemm (memoised there)."""
+        return self.built_kernel(context, name_and_source[0], lambda: name_and_source)
 
     def _products(self, c, a, b):
         """c = a @ b for matrices, or c[z] = a[z] @ b[z] along the leading axis of stacks
@@ -354,7 +348,6 @@ class GpuTensorDot(GpuDot):
     __props__ = ("host_op",)
 
     def __init__(self, host_op):
-        super().__init__()
         self.host_op = host_op
 
     def _output_shape(self, a, b):

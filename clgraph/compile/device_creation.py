@@ -29,7 +29,6 @@ class FillOnContext(DeviceOp):
     def __init__(self, host_op, context):
         self.host_op = host_op
         self.context = context
-        self._built = {}   # context -> Kernel
 
     def make_node(self, *inputs):
         out = self.host_op.make_node(*inputs).outputs[0].type
@@ -53,10 +52,7 @@ class FillOnContext(DeviceOp):
         if count == 0:
             return
         context = out.context
-        kernel = self._built.get(context)
-        if kernel is None:
-            name, source = self.kernel_source()
-            kernel = self._built[context] = context.build(source).kernel(name)
+        kernel = self.built_kernel(context, None, self.kernel_source)
         group = min(_GROUP_SIZE, kernel.max_group_size)
         kernel(-(-count // group), group, out, np.int64(count), *arguments, outputs=[out])
 

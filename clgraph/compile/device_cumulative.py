@@ -30,13 +30,11 @@ class GpuCumOp(OnDevice):
     def __init__(self, host_op, in_dtype, out_dtype):
         super().__init__(host_op)
         self.kernels = CumulativeKernel(host_op.mode, in_dtype, out_dtype)
-        self._built = {}
 
-    def _kernel(self, context, name_and_source):
-        name, source = name_and_source
-        if (context, name) not in self._built:
-            self._built[(context, name)] = context.build(source).kernel(name)
-        return self._built[(context, name)]
+    def _kernel(self, context, kernels, which, *parameters):
+        """``kernels``' kernel ``which`` (scan, totals) for ``parameters``."""
+        return self.built_kernel(context, (kernels is self.kernels, which, *parameters),
+                                 lambda: getattr(kernels, which)(*parameters))
 
     def _launch(self, kernel, context, tasks, *args, outputs):
         group = min(_GROUP_SIZE, kernel.max_group_size)
@@ -70,16 +68,16 @@ class GpuCumOp(OnDevice):
         line_args = [np.int64(v) for v in (lines * blocks, blocks, block, N, in_element[axis],
                                             out_element[axis])]
         if blocks == 1:
-            scan = self._kernel(context, kernels.scan(len(kdims)))
+            scan = self._kernel(context, kernels, "scan", len(kdims))
             self._launch(scan, context, lines, out, x, *line_args, *kept_args, outputs=[out])
             return
         totals = empty((lines, blocks), kernels.carry_dtype, context)
-        reduce = self._kernel(context, kernels.totals(len(kdims)))
+        reduce = self._kernel(context, kernels, "totals", len(kdims))
         self._launch(reduce, context, lines * blocks, totals, x, np.int64(lines), np.int64(N), np.int64(blocks),
                      np.int64(block), *[np.int64(v) for pair in zip(kdims, ks) for v in pair],
                      np.int64(N), np.int64(in_element[axis]), outputs=[totals])
         self._scan(kernels.of_totals(), totals, totals, 1)   # in place: running totals
-        scan = self._kernel(context, kernels.scan(len(kdims), carried=True))
+        scan = self._kernel(context, kernels, "scan", len(kdims), True)
         self._launch(scan, context, lines * blocks, out, x, totals, *line_args, *kept_args, outputs=[out])
 
     def sources(self, node, dialect, device):

@@ -286,18 +286,13 @@ class _KernelOp(OnDevice):
         super().__init__(host_op)
         self.layout = layout
         self.dtype = str(dtype)
-        self._kernels = {}
 
     @property
     def addressing(self):
         return self.layout.addressing
 
     def _kernel(self, context, which):
-        name, source = self.renderings[which]
-        kernel = self._kernels.get((context, name))
-        if kernel is None:
-            kernel = self._kernels[(context, name)] = context.build(source).kernel(name)
-        return kernel
+        return self.built_kernel(context, which, lambda: self.renderings[which])
 
     def sources(self, node, dialect, device):
         """{kernel name: source}: the same for both dialects."""
@@ -350,9 +345,8 @@ class _IncrementOnDevice(_KernelOp):
         return [(0, 0)]
 
     def with_inplace(self, pairs):
-        op = type(self)(_with_inplace_flag(self.host_op, bool(pairs)), self.layout, self.dtype)
-        op._kernels = self._kernels
-        return op
+        return self.sharing_kernels(type(self)(_with_inplace_flag(self.host_op, bool(pairs)), self.layout,
+                                               self.dtype))
 
     def _scatter(self, context, mode, view, y, y_strides, region_shape, arguments, *arrays):
         """Launch the ``mode`` kernel; ``arguments`` for chunks of ``row_chunk(context)``."""

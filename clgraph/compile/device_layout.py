@@ -106,10 +106,6 @@ class GatherAlongAxis(OnDevice):
 
     fresh_outputs = True
 
-    def __init__(self, host_op):
-        super().__init__(host_op)
-        self._built = {}   # (context, kernel name) -> Kernel
-
     @staticmethod
     def _rendering(ndim, axis, dtype):
         """(addressing, (kernel name, source)) of the gather along ``axis`` of an
@@ -134,9 +130,7 @@ class GatherAlongAxis(OnDevice):
         if out.size == 0:
             return out
         addressing, (name, source) = self._rendering(x.ndim, axis, x.dtype)
-        kernel = self._built.get((x.context, name))
-        if kernel is None:
-            kernel = self._built[(x.context, name)] = x.context.build(source).kernel(name)
+        kernel = self.built_kernel(x.context, name, lambda: (name, source))
         chunk = row_chunk(x.context)
         arguments = addressing.arguments(out.shape, [s // x.itemsize for s in x.strides], x.shape, [[1]], chunk)
         index = to_device(np.asarray(index, np.int64), x.context)

@@ -32,6 +32,22 @@ class DeviceOp(Op):
     reuses_outputs = False
     fresh_outputs = False
 
+    def built_kernel(self, context, key, rendering):
+        """The kernel that ``rendering()`` ((name, source)) gives, built on ``context``:
+        rendered and built on the first call for (context, key), then served from this
+        op's cache, as rendering a template costs more than a launch."""
+        cache = self.__dict__.setdefault("_kernel_cache", {})
+        kernel = cache.get((context, key))
+        if kernel is None:
+            name, source = rendering()
+            kernel = cache[(context, key)] = context.build(source).kernel(name)
+        return kernel
+
+    def sharing_kernels(self, op):
+        """``op``, another version of this op (inplace), given this op's kernel cache."""
+        op._kernel_cache = self.__dict__.setdefault("_kernel_cache", {})
+        return op
+
 
 def output_array(previous, index, shape, dtype, context):
     """A C-contiguous array for output ``index``: the previous call's when it fits,
@@ -204,7 +220,6 @@ class GpuElemwise(DeviceOp):
         self.kernel = kernel              # codegen.elemwise.ElementwiseKernel
         self.output_types = output_types  # the host node's output TensorTypes
         self.inplace = tuple(inplace)
-        self._built = {}                  # (context, variant) -> Kernel
         self._widths = {}                 # context -> vector width used there
         self._plans = {}                  # (context, input shapes and strides) -> _plan()
 
@@ -219,8 +234,8 @@ class GpuElemwise(DeviceOp):
 
     def with_inplace(self, pairs):
         op = GpuElemwise(self.elemwise, self.kernel, self.output_types, pairs)
-        op._built, op._widths, op._plans = self._built, self._widths, self._plans   # same kernels
-        return op
+        op._widths, op._plans = self._widths, self._plans
+        return self.sharing_kernels(op)
 
     def _outputs(self, inputs, shape, previous):
         context = inputs[0].context
@@ -271,7 +286,7 @@ class GpuElemwise(DeviceOp):
             width = self._widths.get(context)
             if width is None:
                 width = self._widths[context] = self.kernel.vector_width(context.info)
-            variant, items, extra = ("vector" if width else "flat", scalars, width), (
+            variant, items, extra = (("vector", scalars, width) if width else ("flat", scalars)), (
                 max(n // width, n % width) if width else n), ()
         else:
             strides = [[0 if x.shape[d] == 1 and shape[d] != 1 else x.strides[d] // x.itemsize
@@ -279,9 +294,7 @@ class GpuElemwise(DeviceOp):
             dims, strides = collapse_dims(shape, strides)
             variant, items, width = ("strided", len(dims)), n, 0
             extra = tuple(np.int64(v) for v in dims) + tuple(np.int64(v) for s in strides for v in s)
-        kernel = self._built.get((context, variant))
-        if kernel is None:
-            kernel = self._built[(context, variant)] = self._build(context, variant)
+        kernel = self.built_kernel(context, variant, lambda: self._rendering(variant))
         group = min(_GROUP_SIZE, kernel.max_group_size)
         groups = max(1, -(-items // group))
         if not width:   # grid-stride loops: enough groups to fill the device, no more
@@ -300,14 +313,9 @@ class GpuElemwise(DeviceOp):
             variants.append(self.kernel.vector(everything, width))
         return dict(variants)
 
-    def _build(self, context, variant):
-        if variant[0] == "strided":
-            name, source = self.kernel.strided(variant[1])
-        elif variant[0] == "vector":
-            name, source = self.kernel.vector(variant[1], variant[2])
-        else:
-            name, source = self.kernel.flat(variant[1])
-        return context.build(source).kernel(name)
+    def _rendering(self, variant):
+        kind, *parameters = variant
+        return getattr(self.kernel, kind)(*parameters)
 
     def __str__(self):
         if self.inplace:   # Theano's spelling: Elemwise{exp}[(0, 0)]

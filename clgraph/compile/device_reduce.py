@@ -40,7 +40,6 @@ class GpuCAReduce(DeviceOp):
         self.last = ReduceKernel(name, acc_dtype, acc_dtype, out_dtype)      # partials to out
         self.fused = {which: ReduceKernel(name, in_dtype, acc_dtype, out, map.kernel)
                       for which, out in (("first", acc_dtype), ("whole", out_dtype))} if map else {}
-        self._built = {}
 
     def make_node(self, *inputs):
         """One input, or the map's inputs."""
@@ -49,11 +48,8 @@ class GpuCAReduce(DeviceOp):
         return Apply(self, list(inputs), [DeviceTensorType(out.dtype, out.shape, context)()])
 
     def _kernel(self, context, maker, kept, reduced, width, scalars=()):
-        key = (context, id(maker), kept, reduced, width, scalars)
-        if key not in self._built:
-            name, source = maker.source(kept, reduced, width, scalars)
-            self._built[key] = context.build(source).kernel(name)
-        return self._built[key]
+        return self.built_kernel(context, (id(maker), kept, reduced, width, scalars),
+                                 lambda: maker.source(kept, reduced, width, scalars))
 
     def _launch(self, context, which, out, x, kept, reduced, chunks, mapped=None):
         """One launch: ``out`` (flat) from ``x`` over ``kept`` and ``reduced`` (dims,
@@ -121,11 +117,7 @@ class GpuCAReduce(DeviceOp):
         return [out]
 
     def _vector_kernel(self, context, variant, width):
-        key = (context, variant, width)
-        if key not in self._built:
-            name, source = getattr(self.whole, variant)(width)
-            self._built[key] = context.build(source).kernel(name)
-        return self._built[key]
+        return self.built_kernel(context, (variant, width), lambda: getattr(self.whole, variant)(width))
 
     def _columns(self, context, width, out, x, K, R, rs):
         """Reduce the R rows (stride rs) of K contiguous columns: chunks of rows are

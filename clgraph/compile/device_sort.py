@@ -37,16 +37,9 @@ class GpuSort(OnDevice):
     argsort = False
     reuses_outputs = fresh_outputs = True
 
-    def __init__(self, host_op):
-        super().__init__(host_op)
-        self._built = {}   # (context, itemsize, kept axes, index type) -> Kernel
-
     def _kernel(self, context, itemsize, kept, padded):
-        key = (context, itemsize, kept, index_type(padded))
-        if key not in self._built:
-            name, source = SortKernel(itemsize).source(kept, padded)
-            self._built[key] = context.build(source).kernel(name)
-        return self._built[key]
+        return self.built_kernel(context, (itemsize, kept, index_type(padded)),
+                                 lambda: SortKernel(itemsize).source(kept, padded))
 
     def perform(self, node, inputs, previous=None):
         x, axis = inputs
