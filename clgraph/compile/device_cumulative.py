@@ -15,7 +15,7 @@ from clgraph.codegen.cumulative import CumulativeKernel
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.tensor.math import CumOp
 
-from .device_ops import OnDevice, output_array
+from .device_ops import OnDevice, launch_over, output_array
 from .placement import register_device_implementation
 
 _GROUP_SIZE = 64
@@ -35,11 +35,6 @@ class GpuCumOp(OnDevice):
         """``kernels``' kernel ``which`` (scan, totals) for ``parameters``."""
         return self.built_kernel(context, (kernels is self.kernels, which, *parameters),
                                  lambda: getattr(kernels, which)(*parameters))
-
-    def _launch(self, kernel, context, tasks, *args, outputs):
-        group = min(_GROUP_SIZE, kernel.max_group_size)
-        groups = max(1, min(-(-tasks // group), context.info.compute_units * 64))
-        kernel(groups, group, *args, outputs=outputs)
 
     def perform(self, node, inputs, previous=None):
         (x,) = inputs
@@ -69,16 +64,17 @@ class GpuCumOp(OnDevice):
                                             out_element[axis])]
         if blocks == 1:
             scan = self._kernel(context, kernels, "scan", len(kdims))
-            self._launch(scan, context, lines, out, x, *line_args, *kept_args, outputs=[out])
+            launch_over(scan, lines, out, x, *line_args, *kept_args, outputs=[out], group_size=_GROUP_SIZE)
             return
         totals = empty((lines, blocks), kernels.carry_dtype, context)
         reduce = self._kernel(context, kernels, "totals", len(kdims))
-        self._launch(reduce, context, lines * blocks, totals, x, np.int64(lines), np.int64(N), np.int64(blocks),
+        launch_over(reduce, lines * blocks, totals, x, np.int64(lines), np.int64(N), np.int64(blocks),
                      np.int64(block), *[np.int64(v) for pair in zip(kdims, ks) for v in pair],
-                     np.int64(N), np.int64(in_element[axis]), outputs=[totals])
+                     np.int64(N), np.int64(in_element[axis]), outputs=[totals], group_size=_GROUP_SIZE)
         self._scan(kernels.of_totals(), totals, totals, 1)   # in place: running totals
         scan = self._kernel(context, kernels, "scan", len(kdims), True)
-        self._launch(scan, context, lines * blocks, out, x, totals, *line_args, *kept_args, outputs=[out])
+        launch_over(scan, lines * blocks, out, x, totals, *line_args, *kept_args, outputs=[out],
+                    group_size=_GROUP_SIZE)
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header} of the kernels this node may run."""

@@ -31,10 +31,8 @@ from clgraph.codegen.indexing import (Addressing, can_accumulate, gather_kernel,
 from clgraph.graph.basic import Constant
 from clgraph.tensor.subtensor import AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor, ScalarIndex
 
-from .device_ops import GpuFromHost, OnDevice, output_array
+from .device_ops import GpuFromHost, OnDevice, launch_over, output_array
 from .placement import _keeps_on_host, register_device_implementation
-
-_GROUP_SIZE = 256
 
 
 # -- the key, statically ----------------------------------------------------------------
@@ -252,14 +250,6 @@ def row_chunk(context):
     positions into coordinates is rare, one on GPUs, so that neighbouring work-items
     touch neighbouring elements."""
     return 64 if context.info.kind == "CPU" else 1
-
-
-def launch_over(kernel, n, *args, outputs):
-    """``kernel`` over ``n`` work items in grid-stride loops: enough groups to fill the
-    device, no more."""
-    group = min(_GROUP_SIZE, kernel.max_group_size)
-    groups = max(1, min(-(-n // group), max(64, kernel.context.info.compute_units * 32)))
-    kernel(groups, group, *args, outputs=outputs)
 
 
 def _y_strides(op, y, region_shape):

@@ -18,8 +18,8 @@ from clgraph.tensor.join import Split
 from clgraph.tensor.shape_ops import Flatten, Rebroadcast, Repeat, Roll, SpecifyShape, Tile, normalize_axis
 from clgraph.tensor.transfer import type_on
 
-from .device_indexing import launch_over, row_chunk
-from .device_ops import OnDevice
+from .device_indexing import row_chunk
+from .device_ops import OnDevice, launch_over
 from .placement import _keeps_on_host, register_device_implementation
 
 

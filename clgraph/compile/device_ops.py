@@ -49,6 +49,19 @@ class DeviceOp(Op):
         return op
 
 
+def grid_stride_groups(kernel, n, group_size=_GROUP_SIZE):
+    """(groups, group size) for ``n`` work-items of a kernel with grid-stride loops:
+    enough groups to fill the device, no more."""
+    group = min(group_size, kernel.max_group_size)
+    return max(1, min(-(-n // group), max(64, kernel.context.info.compute_units * 32))), group
+
+
+def launch_over(kernel, n, *args, outputs, group_size=_GROUP_SIZE):
+    """Launch ``kernel`` over ``n`` work-items in grid-stride loops."""
+    groups, group = grid_stride_groups(kernel, n, group_size)
+    kernel(groups, group, *args, outputs=outputs)
+
+
 def output_array(previous, index, shape, dtype, context):
     """A C-contiguous array for output ``index``: the previous call's when it fits,
     else a new one."""
@@ -295,10 +308,11 @@ class GpuElemwise(DeviceOp):
             variant, items, width = ("strided", len(dims)), n, 0
             extra = tuple(np.int64(v) for v in dims) + tuple(np.int64(v) for s in strides for v in s)
         kernel = self.built_kernel(context, variant, lambda: self._rendering(variant))
-        group = min(_GROUP_SIZE, kernel.max_group_size)
-        groups = max(1, -(-items // group))
-        if not width:   # grid-stride loops: enough groups to fill the device, no more
-            groups = min(groups, max(64, context.info.compute_units * 32))
+        if width:   # a vector per work-item, no loop
+            group = min(_GROUP_SIZE, kernel.max_group_size)
+            groups = max(1, -(-items // group))
+        else:
+            groups, group = grid_stride_groups(kernel, items)
         return shape, (kernel, groups, group, (np.int64(n),) + extra)
 
     def sources(self, node, dialect, device):

@@ -14,7 +14,7 @@ from clgraph.rewrite import register
 from clgraph.tensor.math import CAReduce
 from clgraph.tensor.transfer import DeviceTensorType
 
-from .device_ops import DeviceOp, GpuElemwise, _broadcast, output_array
+from .device_ops import DeviceOp, GpuElemwise, _broadcast, launch_over, output_array
 from .placement import register_device_implementation
 
 _GROUP_SIZE = 64
@@ -70,10 +70,8 @@ class GpuCAReduce(DeviceOp):
         chunk = -(-R // chunks) if R else 0
         args = [np.int64(v) for pair in zip(kdims, kstrides) for v in pair]
         args += [np.int64(v) for pair in zip(rdims, rstrides) for v in pair]
-        group = min(_GROUP_SIZE, kernel.max_group_size)
-        groups = max(1, min(-(-outputs * chunks // group), context.info.compute_units * 64))
-        kernel(groups, group, out, *arrays, np.int64(outputs), np.int64(R), np.int64(chunks), np.int64(chunk),
-               *args, outputs=[out])
+        launch_over(kernel, outputs * chunks, out, *arrays, np.int64(outputs), np.int64(R), np.int64(chunks),
+                    np.int64(chunk), *args, outputs=[out], group_size=_GROUP_SIZE)
 
     def perform(self, node, inputs, previous=None):
         mapped = None
