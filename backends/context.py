@@ -43,7 +43,8 @@ class Event:
     def seconds(self):
         """How long the command ran on its device (waits for it); 0.0 for work the host
         did at once, None when the context's queue does not time commands (the
-        ``profile`` flag was off when it was created)."""
+        ``profile`` flag was off when it was created) or, on CUDA, when more than 4096
+        newer commands were timed before this one was read (the VM reads after each call)."""
         if self.raw is None:
             return 0.0
         self.wait()

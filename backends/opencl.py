@@ -78,7 +78,7 @@ class OpenCLDriver:
         self.queue = cl.CommandQueue(self.cl_context, self.device, properties=props)
         self.profiling = profiling
         self.info = info
-        self._typed = set()   # ids of kernels whose scalar argument dtypes are set
+        self._typed = {}   # id -> kernel whose scalar argument dtypes are set (held: ids stay unique)
 
     # memory -------------------------------------------------------------------------
     def alloc(self, nbytes):
@@ -147,7 +147,7 @@ class OpenCLDriver:
             # (tens of microseconds per launch otherwise).
             kernel.set_scalar_arg_dtypes([None if isinstance(a, (cl.MemoryObjectHolder, cl.LocalMemory))
                                           else np.asarray(a).dtype for a in args])
-            self._typed.add(id(kernel))
+            self._typed[id(kernel)] = kernel
         try:
             kernel.set_args(*args)
             return cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, group_size,
