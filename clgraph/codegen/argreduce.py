@@ -14,6 +14,7 @@ from clgraph.backends.dtypes import c_name
 from clgraph.backends.program import render
 
 from .scalar_c import compute_type
+from .unravel import unravel
 
 MAX_GROUP = 256   # the local-memory tree's size: the most work-items sharing one line
 
@@ -52,12 +53,8 @@ class ArgReduceKernel:
         half = self.dtype == np.float16
         dim_params = "".join(f", ga_ssize kdim{d}, ga_ssize ks{d}" for d in range(kept))
         dim_params += "".join(f", ga_ssize rdim{d}, ga_ssize rs{d}" for d in range(reduced))
-        kept_lines = "\n".join(
-            f"            {{ const ga_ssize q = rest % kdim{d}; rest /= kdim{d}; base += q * ks{d}; }}"
-            for d in range(kept - 1, -1, -1))
-        locate = "\n".join(
-            [f"                {{ const ga_ssize q = rr % rdim{d}; rr /= rdim{d}; at += q * rs{d}; }}"
-             for d in range(reduced - 1, 0, -1)] + ["                at += rr * rs0;"])
+        kept_lines = unravel("rest", kept, "kdim{d}", [("base", "ks{d}")], indent=12)
+        locate = unravel("rr", reduced, "rdim{d}", [("at", "rs{d}")], indent=16, outer_bounded=False)
         return name, render(
             "argreduce.c", name=name, extremum=self.op_name, max_group=MAX_GROUP, shared_lanes=int(tree),
             better=self._better(), in_type=in_type, value_type=value_type, out_type=in_type,

@@ -14,6 +14,7 @@ from clgraph.backends.program import render
 
 from .reduce import ReduceKernel
 from .scalar_c import compute_type
+from .unravel import unravel
 
 # mode (also the scalar op of the blocks' totals) -> C operator
 _OPERATORS = {"add": "+", "mul": "*"}
@@ -59,9 +60,7 @@ class CumulativeKernel:
             load="ga_load_half(in + in_at)" if self.in_dtype == np.float16 else "in[in_at]",
             store=store,
             dim_params="".join(f", ga_ssize kdim{d}, ga_ssize ks{d}, ga_ssize kos{d}" for d in range(kept)),
-            kept_lines="\n".join(
-                f"        {{ const ga_ssize q = rest % kdim{d}; rest /= kdim{d}; in_at += q * ks{d}; "
-                f"out_at += q * kos{d}; }}" for d in range(kept - 1, -1, -1)),
+            kept_lines=unravel("rest", kept, "kdim{d}", [("in_at", "ks{d}"), ("out_at", "kos{d}")], indent=8),
             carry_doc=("A block starts from the running total of the blocks before it (carries)."
                        if carried else "A block starts from the identity."),
             carry_params=", GLOBAL_MEM char *carry_base, ga_ssize carry_off" if carried else "",

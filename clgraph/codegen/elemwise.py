@@ -14,6 +14,7 @@ from clgraph.backends.dtypes import c_name
 from clgraph.backends.program import render
 
 from .scalar_c import NoDeviceCode, compute_type, render_steps
+from .unravel import unravel
 
 # Operations whose C expressions are valid, and numpy-exact, on OpenCL float vectors.
 VECTOR_SAFE = frozenset("""add sub mul true_div neg sqr inv exp exp2 expm1 log log2 log10 log1p
@@ -149,15 +150,12 @@ class ElementwiseKernel:
         name = f"{self.tag}_strided{ndim}"
         dim_params = "".join(f", ga_ssize dim{d}" for d in range(ndim))
         dim_params += "".join(f", ga_ssize s{k}_{d}" for k in self.arrays for d in range(ndim))
-        index_lines = []
-        for d in range(ndim - 1, -1, -1):
-            moves = " ".join(f"o{k} += c * s{k}_{d};" for k in self.arrays)
-            index_lines.append(f"        {{ const ga_ssize c = rest % dim{d}; rest /= dim{d}; {moves} }}")
+        index_lines = unravel("rest", ndim, "dim{d}", [(f"o{k}", f"s{k}_{{d}}") for k in self.arrays], indent=8)
         body = self._scalar_body(lambda k: f"o{k}")
         return name, render("elemwise_strided.c", name=name, params=self._params(), ndim=ndim,
                             pointers=self._pointers(), dim_params=dim_params,
                             offsets="".join(f", o{k} = 0" for k in self.arrays),
-                            index_lines="\n".join(index_lines), body=body)
+                            index_lines=index_lines, body=body)
 
 
 def collapse_dims(shape, strides_per_array):

@@ -12,6 +12,7 @@ from clgraph.backends.dtypes import c_name
 from clgraph.backends.program import render
 
 from .scalar_c import NoDeviceCode, compute_type
+from .unravel import unravel
 
 # scalar op name -> (identity, combining expression of acc and v); {T} is the accumulator
 # type; float and integer forms differ where numpy propagates NaN.
@@ -86,9 +87,7 @@ class ReduceKernel:
         acc_type = compute_type(self.acc_dtype)
         dim_params = "".join(f", ga_ssize kdim{d}, ga_ssize ks{d}" for d in range(kept))
         dim_params += "".join(f", ga_ssize rdim{d}, ga_ssize rs{d}" for d in range(reduced))
-        kept_lines = "\n".join(
-            f"        {{ const ga_ssize q = rest % kdim{d}; rest /= kdim{d}; base += q * ks{d}; }}"
-            for d in range(kept - 1, -1, -1))
+        kept_lines = unravel("rest", kept, "kdim{d}", [("base", "ks{d}")], indent=8)
         in_params, pointers = self._inputs()
         # half is a storage type on devices without cl_khr_fp16: stored through a float
         store = ("ga_store_half((float)(acc), out + w)" if self.out_dtype == np.float16
@@ -113,13 +112,10 @@ class ReduceKernel:
             ])
         if reduced == 1:
             return "        for (ga_ssize r = first; r < last; r++) " + self._step("base + r * rs0", scalars)
-        moves = "\n".join(f"            {{ const ga_ssize q = rr % rdim{d}; rr /= rdim{d}; at += q * rs{d}; }}"
-                          for d in range(reduced - 1, 0, -1))
         return "\n".join([
             "        for (ga_ssize r = first; r < last; r++) {",
             "            ga_ssize rr = r, at = base;",
-            moves,
-            "            at += rr * rs0;",
+            unravel("rr", reduced, "rdim{d}", [("at", "rs{d}")], indent=12, outer_bounded=False),
             "            " + self._step("at", scalars),
             "        }",
         ])

@@ -11,6 +11,8 @@ import numpy as np
 
 from clgraph.backends.program import render
 
+from .unravel import unravel
+
 _TILE_BYTES = 24 * 1024     # local memory of one tile of (key, index) pairs
 _BITS_TYPES = {1: "ga_ubyte", 2: "ga_ushort", 4: "ga_uint", 8: "ga_ulong"}
 
@@ -53,13 +55,9 @@ class SortKernel:
         ``padded`` positions."""
         index = index_type(padded)
         name = f"sort_{8 * self.itemsize}bit_k{kept}_{'i32' if index == 'ga_uint' else 'i64'}"
-        walks = {}
-        for arrays in (("in",), ("in", "out")):
-            walks[arrays] = "\n".join(
-                "            " + (f"{{ const ga_ssize d = rest % kdim{d}; rest /= kdim{d};"
-                                  if d else "{ const ga_ssize d = rest;")
-                + "".join(f" {a}_at += d * k{a}{d};" for a in arrays) + " }"
-                for d in range(kept - 1, -1, -1))
+        walks = {arrays: unravel("rest", kept, "kdim{d}", [(f"{a}_at", f"k{a}{{d}}") for a in arrays],
+                                 indent=12, outer_bounded=False)
+                 for arrays in (("in",), ("in", "out"))}
         return name, render(
             "sort.c", name=name, bits=8 * self.itemsize, tile=tile(self.itemsize, padded),
             key_type=key_type(self.itemsize), index_type=index, bits_type=_BITS_TYPES[self.itemsize],
