@@ -395,20 +395,6 @@ def test_unprefixed_constructors_follow_floatx(kind):
     assert [m.dtype for m in getattr(T, PLURALS[kind])("a", "b", dtype="int8")] == ["int8", "int8"]
 
 
-def test_seed_constructor_reprs():
-    with config.change_flags(floatX="float32"):
-        assert repr(T.scalar()) == "<TensorType(float32, scalar)>"
-        assert repr(T.iscalar()) == "<TensorType(int32, scalar)>"
-        assert repr(T.fscalar()) == "<TensorType(float32, scalar)>"
-        assert repr(T.dscalar()) == "<TensorType(float64, scalar)>"
-        assert repr(T.matrix()) == "<TensorType(float32, matrix)>"
-    with config.change_flags(floatX="float64"):
-        assert repr(T.scalar()) == "<TensorType(float64, scalar)>"
-        assert repr(T.fscalar()) == "<TensorType(float32, scalar)>"
-    x, y, z = T.matrices("x", "y", "z")
-    assert (x.name, y.name, z.name) == ("x", "y", "z")
-
-
 def test_tensor_constructor():
     v = T.tensor("int16", (None, 3), name="v")
     assert v.type.shape == (None, 3) and v.dtype == "int16" and v.name == "v"

@@ -17,15 +17,6 @@ float32 = config.change_flags(floatX="float32")
 # -- pp: the documents' examples --------------------------------------------------------
 
 @float32
-def test_pp_of_named_addition():
-    x = T.matrix("x")
-    y = T.matrix("y")
-    z = x + y
-    assert pp(z) == "(x + y)"
-    assert pprint(z) == "(x + y)"
-
-
-@float32
 def test_pp_of_unnamed_inputs_shows_their_type():
     a = T.matrix()
     b = T.matrix()

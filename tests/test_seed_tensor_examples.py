@@ -26,6 +26,7 @@ def test_scalar_constructors_and_floatx():
         assert repr(T.iscalar()) == "<TensorType(int32, scalar)>"
         assert repr(T.fscalar()) == "<TensorType(float32, scalar)>"
         assert repr(T.dscalar()) == "<TensorType(float64, scalar)>"
+        assert repr(T.matrix()) == "<TensorType(float32, matrix)>"
     with config.change_flags(floatX="float64"):
         assert repr(T.scalar()) == "<TensorType(float64, scalar)>"
         assert repr(T.fscalar()) == "<TensorType(float32, scalar)>"

@@ -319,7 +319,7 @@ def test_cumsum_of_scalars_vectors_and_static_shapes():
     assert T.cumsum(T.tensor("float32", (2, None))).type.shape == (None,)
     assert T.cumsum(T.tensor("float32", (2, None)), axis=1).type.shape == (2, None)
     assert str(T.cumsum(T.matrix(), axis=-1).owner.op) == "CumOp{1, add}"
-    with pytest.raises(ValueError, match="cumsum: axis 2 is out of range.*ndim 2"):
+    with pytest.raises(ValueError, match="cumsum: axis 2 is out of range for a tensor of 2 dimensions"):
         T.cumsum(T.matrix(), axis=2)
     with pytest.raises(TypeError, match="cumprod: axis must be None or an int"):
         T.cumprod(T.matrix(), axis=(0, 1))
@@ -373,7 +373,7 @@ def test_zero_dimensional_inputs():
                                                            if name not in ("argmax", "argmin") else "int64"))
         check(run(lambda x: T.sum(x, keepdims=True), value), np.sum(value, keepdims=True))
         check(run(lambda x: T.sum(x, axis=()), value), np.sum(value, axis=()))
-    with pytest.raises(ValueError, match="Sum: axis 0 is out of range for a tensor with ndim 0"):
+    with pytest.raises(ValueError, match="Sum: axis 0 is out of range for a tensor of 0 dimensions"):
         T.sum(T.scalar(), axis=0)
 
 
@@ -381,19 +381,19 @@ def test_zero_dimensional_inputs():
 # axes: errors, normalization, static shapes, printing
 
 @pytest.mark.parametrize("build, pattern", [
-    (lambda x: T.sum(x, axis=3), r"Sum: axis 3 is out of range for a tensor with ndim 3"),
-    (lambda x: T.sum(x, axis=-4), r"Sum: axis -4 is out of range for a tensor with ndim 3"),
-    (lambda x: T.prod(x, axis=(0, 5)), r"Prod: axis 5 is out of range .* ndim 3"),
+    (lambda x: T.sum(x, axis=3), r"Sum: axis 3 is out of range for a tensor of 3 dimensions"),
+    (lambda x: T.sum(x, axis=-4), r"Sum: axis -4 is out of range for a tensor of 3 dimensions"),
+    (lambda x: T.prod(x, axis=(0, 5)), r"Prod: axis 5 is out of range for a tensor of 3 dimensions"),
     (lambda x: T.max(x, axis=(1, 1)), r"Max: axis 1 is repeated in axis=\(1, 1\) \(ndim 3\)"),
     (lambda x: T.min(x, axis=(0, -3)), r"Min: axis 0 is repeated"),
     (lambda x: T.all(x, axis=7), r"All: axis 7 is out of range"),
     (lambda x: T.any(x, axis=(2, -1)), r"Any: axis 2 is repeated"),
-    (lambda x: T.argmax(x, axis=3), r"MaxAndArgmax: axis 3 is out of range .* ndim 3"),
+    (lambda x: T.argmax(x, axis=3), r"MaxAndArgmax: axis 3 is out of range for a tensor of 3 dimensions"),
     (lambda x: T.argmin(x, axis=(0, 0)), r"MinAndArgmin: axis 0 is repeated"),
-    (lambda x: T.mean(x, axis=-5), r"mean: axis -5 is out of range .* ndim 3"),
+    (lambda x: T.mean(x, axis=-5), r"mean: axis -5 is out of range for a tensor of 3 dimensions"),
     (lambda x: T.var(x, axis=(1, 1)), r"var: axis 1 is repeated"),
     (lambda x: T.logsumexp(x, axis=3), r"logsumexp: axis 3 is out of range"),
-    (lambda x: T.cumsum(x, axis=-4), r"cumsum: axis -4 is out of range .* ndim 3"),
+    (lambda x: T.cumsum(x, axis=-4), r"cumsum: axis -4 is out of range for a tensor of 3 dimensions"),
 ])
 def test_bad_axes_raise_at_build_time_naming_op_axis_and_ndim(build, pattern):
     with pytest.raises(ValueError, match=pattern):
@@ -582,7 +582,7 @@ def test_tensordot_errors():
         T.tensordot(a, b, 3)
     with pytest.raises(ValueError, match="same length"):
         T.tensordot(a, b, [[1, 2], [0]])
-    with pytest.raises(ValueError, match="tensordot: axis 3 is out of range .* ndim 3"):
+    with pytest.raises(ValueError, match="tensordot: axis 3 is out of range for a tensor of 3 dimensions"):
         T.tensordot(a, b, [[3], [0]])
     with pytest.raises(ValueError, match="tensordot: an axis is repeated"):
         T.tensordot(a, T.dmatrix(), [[1, 1], [0, 1]])

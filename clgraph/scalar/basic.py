@@ -206,6 +206,12 @@ def _pow(T, inputs, z, gz):
     return [gz * y * x ** (y - 1), gz * T.log(x) * z]
 
 
+def _extremum(T, inputs, z, gz):
+    """minimum / maximum: the gradient goes to every input equal to the result (ties share
+    it, as Theano)."""
+    return [gz * T.eq(z, x) for x in inputs]
+
+
 _LOG_2, _LOG_10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -222,9 +228,8 @@ GRADIENTS = {
     "sgn": _zero,
     "sqr": lambda T, xs, z, gz: [gz * 2 * xs[0]],
     "inv": lambda T, xs, z, gz: [-gz / (xs[0] * xs[0])],
-    # ties of minimum / maximum send the gradient to both inputs, as Theano
-    "minimum": lambda T, xs, z, gz: [gz * T.eq(z, x) for x in xs],
-    "maximum": lambda T, xs, z, gz: [gz * T.eq(z, x) for x in xs],
+    "minimum": _extremum,
+    "maximum": _extremum,
     "clip": lambda T, xs, z, gz: [gz * ((xs[0] >= xs[1]) & (xs[0] <= xs[2])),
                                   gz * (xs[0] < xs[1]), gz * (xs[0] > xs[2])],
     "switch": lambda T, xs, z, gz: [T.zeros_like(xs[0]), T.switch(xs[0], gz, T.zeros_like(gz)),

@@ -73,22 +73,31 @@ class DimShuffle(Op):
         return f"InplaceDimShuffle{{{','.join(map(str, self.new_order))}}}"
 
 
-def _broadcast_shape(op, inputs):
-    """The static output shape; ValueError when two static lengths (not 1) disagree."""
+def broadcast_static_shapes(shapes):
+    """The broadcast of static shapes of one length (None: a length known at run time),
+    and the first conflict: None, or (axis, the static lengths other than 1 that disagree)."""
     shape = []
-    for axis, lengths in enumerate(zip(*(v.type.shape for v in inputs))):
+    for axis, lengths in enumerate(zip(*shapes)):
         known = {n for n in lengths if n is not None and n != 1}
         if len(known) > 1:
-            shapes = ", ".join(str(v.type.shape) for v in inputs)
-            raise ValueError(f"{op} cannot broadcast inputs of static shapes {shapes}: axis {axis} "
-                             f"has lengths {sorted(known)}")
+            return None, (axis, sorted(known))
         if known:
             shape.append(known.pop())
         elif all(n == 1 for n in lengths):
             shape.append(1)
         else:
             shape.append(None)
-    return tuple(shape)
+    return tuple(shape), None
+
+
+def _broadcast_shape(op, inputs):
+    """The static output shape; ValueError when two static lengths (not 1) disagree."""
+    shape, conflict = broadcast_static_shapes([v.type.shape for v in inputs])
+    if conflict:
+        shapes = ", ".join(str(v.type.shape) for v in inputs)
+        raise ValueError(f"{op} cannot broadcast inputs of static shapes {shapes}: axis {conflict[0]} "
+                         f"has lengths {conflict[1]}")
+    return shape
 
 
 class Elemwise(Op):
@@ -153,9 +162,12 @@ class Elemwise(Op):
 
 
 def _sum_to_pattern(g, x):
-    """``g`` summed over the axes along which ``x`` was broadcast (static length 1 in x)."""
+    """``g`` summed over the axes along which ``x`` was broadcast: the leading axes ``x``
+    lacks, then those of static length 1 in ``x`` (kept, length 1)."""
     import clgraph.tensor as T
 
+    if g.ndim > x.ndim:
+        g = T.sum(g, tuple(range(g.ndim - x.ndim)))
     axes = [a for a, (n, m) in enumerate(zip(x.type.shape, g.type.shape)) if n == 1 and m != 1]
     return T.sum(g, axes, keepdims=True) if axes else g
 

@@ -25,7 +25,8 @@ from clgraph.scalar import SCALAR_OPS, upcast, upgrade_to_float
 from .basic import (as_tensor_variable, cast, constant, exp, isinf, log, mul, neq, sqr, sqrt, sub,
                     switch, true_div)
 from .basic import maximum as elementwise_maximum
-from .elemwise import DimShuffle
+from .elemwise import DimShuffle, _sum_to_pattern, broadcast_static_shapes
+from .shape_ops import _is_int, _normalize_axes
 from .type import TensorType
 
 # Reducible scalar ops: the name reductions show, and the numpy ufunc of the reference.
@@ -53,18 +54,9 @@ def normalize_axes(who, axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    axes = []
-    for a in items:
-        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{who}: axis must be None, an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{who}: axis {int(a)} is out of range for a tensor with ndim {ndim} "
-                             f"(valid axes are {-ndim}..{ndim - 1})")
-        a = int(a) % ndim
-        if a in axes:
-            raise ValueError(f"{who}: axis {a} is repeated in axis={axis!r} (ndim {ndim})")
-        axes.append(a)
-    return tuple(sorted(axes))
+    if not builtins.all(_is_int(a) for a in items):
+        raise TypeError(f"{who}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    return tuple(sorted(_normalize_axes(who, axis, ndim)))
 
 
 def _dtype(dtype):
@@ -107,18 +99,12 @@ def _broadcast_static(who, a_shape, b_shape, a, b):
     """Static broadcast of two batch shapes (right aligned), ValueError naming ``who``."""
     n = builtins.max(len(a_shape), len(b_shape))
     a_shape, b_shape = (1,) * (n - len(a_shape)) + a_shape, (1,) * (n - len(b_shape)) + b_shape
-    out = []
-    for x, y in zip(a_shape, b_shape):
-        if x is not None and y is not None and x != 1 and y != 1 and x != y:
-            raise ValueError(f"{who}: batch dimensions of {a} (static shape {a.type.shape}) and {b} "
-                             f"(static shape {b.type.shape}) do not broadcast: {x} != {y}")
-        if x == 1:
-            out.append(y)
-        elif y == 1:
-            out.append(x)
-        else:
-            out.append(x if x is not None else y)
-    return tuple(out)
+    shape, conflict = broadcast_static_shapes([a_shape, b_shape])
+    if conflict:
+        x, y = a_shape[conflict[0]], b_shape[conflict[0]]
+        raise ValueError(f"{who}: batch dimensions of {a} (static shape {a.type.shape}) and {b} "
+                         f"(static shape {b.type.shape}) do not broadcast: {x} != {y}")
+    return shape
 
 
 # ---------------------------------------------------------------------------------------
@@ -611,8 +597,8 @@ class MatMul(Op):
             gz = DimShuffle(gz.ndim, list(range(gz.ndim - 1)) + ["x", gz.ndim - 1])(gz)
         if b.ndim == 1:
             gz = DimShuffle(gz.ndim, list(range(gz.ndim)) + ["x"])(gz)
-        ga = _unbroadcast_batch(matmul(gz, _swap_last(b2)), a2)
-        gb = _unbroadcast_batch(matmul(_swap_last(a2), gz), b2)
+        ga = _sum_to_pattern(matmul(gz, _swap_last(b2)), a2)
+        gb = _sum_to_pattern(matmul(_swap_last(a2), gz), b2)
         return [_drop_dims(ga, (0,)) if a.ndim == 1 else ga, _drop_dims(gb, (1,)) if b.ndim == 1 else gb]
 
     def __str__(self):
@@ -621,16 +607,6 @@ class MatMul(Op):
 
 def _swap_last(x):
     return DimShuffle(x.ndim, list(range(x.ndim - 2)) + [x.ndim - 1, x.ndim - 2])(x)
-
-
-def _unbroadcast_batch(g, x):
-    """``g`` summed to the shape of ``x``: over its extra leading axes and the batch axes of
-    static length 1 in ``x``."""
-    extra = g.ndim - x.ndim
-    if extra:
-        g = sum(g, tuple(range(extra)))
-    axes = [a for a in range(x.ndim - 2) if x.type.shape[a] == 1 and g.type.shape[a] != 1]
-    return sum(g, axes, keepdims=True) if axes else g
 
 
 _matmul = MatMul()

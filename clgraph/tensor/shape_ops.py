@@ -17,7 +17,7 @@ from clgraph.graph.op import Op
 from clgraph.scalar import upcast
 
 from .basic import Shape, as_tensor_variable, cast, constant, second
-from .elemwise import DimShuffle, Elemwise
+from .elemwise import DimShuffle, Elemwise, _sum_to_pattern
 from .type import TensorType
 
 
@@ -47,13 +47,15 @@ def normalize_axis(op, axis, ndim, extra=0):
 
 
 def _normalize_axes(op, axes, ndim):
-    """A tuple of distinct normalized axes (an int or a sequence of ints)."""
-    if _is_int(axes):
-        axes = (axes,)
-    axes = tuple(normalize_axis(op, a, ndim) for a in axes)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: repeated axis in {axes}")
-    return axes
+    """A tuple of distinct normalized axes (an int or a sequence of ints), in the given order."""
+    items = (axes,) if _is_int(axes) else tuple(axes)
+    normalized = []
+    for a in items:
+        a = normalize_axis(op, a, ndim)
+        if a in normalized:
+            raise ValueError(f"{op}: axis {a} is repeated in axis={axes!r} (ndim {ndim})")
+        normalized.append(a)
+    return tuple(normalized)
 
 
 def get_scalar_constant_value(var):
@@ -806,14 +808,7 @@ class Alloc(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         # the value was repeated along the new leading axes and its length-1 axes
-        from .math import sum as sum_
-
-        value, (gz,) = inputs[0], output_grads
-        leading = gz.ndim - value.ndim
-        if leading:
-            gz = sum_(gz, tuple(range(leading)))
-        axes = [a for a, (n, m) in enumerate(zip(value.type.shape, gz.type.shape)) if n == 1 and m != 1]
-        return [sum_(gz, axes, keepdims=True) if axes else gz, None]
+        return [_sum_to_pattern(output_grads[0], inputs[0]), None]
 
 
 _alloc = Alloc()

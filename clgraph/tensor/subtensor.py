@@ -23,7 +23,7 @@ from clgraph.graph.basic import Apply, Constant, Variable
 from clgraph.graph.op import Op
 
 from .basic import as_tensor_variable, cast, constant
-from .elemwise import DimShuffle
+from .elemwise import DimShuffle, _sum_to_pattern
 from .type import TensorType
 
 
@@ -227,8 +227,6 @@ class _IncrementOp(_IndexingOp):
         return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
 
     def L_op(self, inputs, outputs, output_grads):
-        from .math import sum as sum_
-
         x, y, *indices = inputs
         (gz,) = output_grads
         get = (AdvancedSubtensor if self.advanced else Subtensor)(self.idx_list)
@@ -238,11 +236,8 @@ class _IncrementOp(_IndexingOp):
             gx = setter(gz, constant(np.zeros((), dtype=gz.dtype)), *indices)
         else:
             gx = gz
-        gy = get(gz, *indices)
-        if gy.ndim > y.ndim:   # y was broadcast along leading axes
-            gy = sum_(gy, tuple(range(gy.ndim - y.ndim)))
-        axes = [a for a, (n, m) in enumerate(zip(y.type.shape, gy.type.shape)) if n == 1 and m != 1]
-        return [gx, sum_(gy, axes, keepdims=True) if axes else gy] + [None] * len(indices)
+        # y was broadcast to the selection
+        return [gx, _sum_to_pattern(get(gz, *indices), y)] + [None] * len(indices)
 
 
 class IncSubtensor(_IncrementOp):
