@@ -296,3 +296,19 @@ def test_host_value_is_uploaded_to_the_context_of_the_device_operand():
     assert ops == ["GpuFromHost", "GpuElemwise", "HostFromGpu"], ops
     assert f.maker.fgraph.toposort()[0].op == GpuFromHost(DEV1)
     np.testing.assert_allclose(f(np.full((2, 3), 4, "float32")), np.full((2, 3), 2.0))
+
+
+def test_basic_indexing_with_many_symbolic_indices_is_a_device_view():
+    """Every index input of a Subtensor stays on the host, however many there are."""
+    from clgraph.compile.device_ops import GpuSubtensor
+
+    ndim = 40   # 80 distinct symbolic bounds: more inputs than any fixed list of positions
+    value = np.arange(8, dtype="float32").reshape((2, 2, 2) + (1,) * (ndim - 3))
+    x = shared(value)
+    bounds = T.ivector("bounds")
+    y = x[tuple(slice(bounds[2 * k], bounds[2 * k + 1]) for k in range(ndim))]
+    assert len(y.owner.inputs) == 1 + 2 * ndim
+    f = function([bounds], Out(y.transfer(x.context_name), borrow=True))
+    assert any(isinstance(n.op, GpuSubtensor) for n in f.maker.fgraph.toposort())
+    given = np.array([1, 2] + [0, 1] * (ndim - 1), dtype="int32")
+    np.testing.assert_array_equal(np.asarray(f(given)), value[(slice(1, 2),) + (slice(0, 1),) * (ndim - 1)])

@@ -101,12 +101,13 @@ class FunctionMaker:
         results += [e for _, e in defaults]
         self.updates = update_pairs
 
-        used = {id(v) for v in graph_inputs(results)}
-        unused = [v for v in explicit if id(v) not in used]
+        used = graph_inputs(results)
+        used_ids = {id(v) for v in used}
+        unused = [v for v in explicit if id(v) not in used_ids]
         if unused:
             self._unused(unused, on_unused_input or config.on_unused_input)
-        self.shared = [v for v in graph_inputs(results)
-                       if isinstance(v, SharedVariable) and id(v) not in {id(e) for e in explicit}]
+        # explicit inputs are never shared variables (checked above)
+        self.shared = [v for v in used if isinstance(v, SharedVariable)]
         for shared, _ in update_pairs:
             if all(shared is not s for s in self.shared):
                 self.shared.append(shared)   # updated without being read
@@ -153,27 +154,40 @@ class Function:
         self._single = single_output
         self._names = {i.name: index for index, i in enumerate(maker.inputs) if i.name is not None}
         self._defaults = [i.value if i.has_default else _MISSING for i in maker.inputs]
+        # what checking an argument needs, decided once: (variable, allow_downcast, strict)
+        self._checks = [(i.variable, maker.allow_input_downcast if i.allow_downcast is None else i.allow_downcast,
+                         i.strict) for i in maker.inputs]
         self.profile = ProfileStats(name) if maker.vm.profile else None
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, name):   # the label errors name the function by, made once per name
+        self._name = name
+        self._label = f'clgraph function with name "{name}"' if name else "clgraph function"
 
     def __call__(self, *args, **kwargs):
         maker = self.maker
         if len(args) > len(maker.inputs):
-            raise TypeError(f"{self._label()} takes {len(maker.inputs)} inputs, got {len(args)}")
+            raise TypeError(f"{self._label} takes {len(maker.inputs)} inputs, got {len(args)}")
         values = list(self._defaults)
         values[:len(args)] = args
         for key, value in kwargs.items():
             index = self._names.get(key)
             if index is None:
-                raise TypeError(f"{self._label()} got an unknown keyword argument {key!r}; its named "
+                raise TypeError(f"{self._label} got an unknown keyword argument {key!r}; its named "
                                 f"inputs are {', '.join(map(repr, self._names)) or 'none'}")
             if index < len(args):
-                raise TypeError(f"{self._label()} got input {key!r} both by position and by name")
+                raise TypeError(f"{self._label} got input {key!r} both by position and by name")
             values[index] = value
         missing = [maker.inputs[i].variable for i, v in enumerate(values) if v is _MISSING]
         if missing:
-            raise TypeError(f"{self._label()} is missing a value for input "
+            raise TypeError(f"{self._label} is missing a value for input "
                             f"{', '.join(map(str, missing))}")
-        checked = [self._check(index, value) for index, value in enumerate(values)]
+        checked = [check_input(index, variable, value, downcast, strict, self._label)
+                   for index, ((variable, downcast, strict), value) in enumerate(zip(self._checks, values))]
         stored = [s.get_value(borrow=True, return_internal_type=maker.on_devices) for s in maker.shared]
         inputs = checked + stored
         if self.profile is None:
@@ -194,14 +208,6 @@ class Function:
         for out, value in zip(maker.outputs, results[:n_out]):   # each output the caller's own
             outputs.append(value if out.borrow else _unaliased(value, inputs + outputs))
         return outputs[0] if self._single else outputs
-
-    def _check(self, index, value):
-        spec = self.maker.inputs[index]
-        downcast = spec.allow_downcast if spec.allow_downcast is not None else self.maker.allow_input_downcast
-        return check_input(index, spec.variable, value, downcast, spec.strict, self._label())
-
-    def _label(self):
-        return f'clgraph function with name "{self.name}"' if self.name else "clgraph function"
 
     def __repr__(self):
         return f"<Function {self.name or ''} {self.maker.fgraph}>"

@@ -23,13 +23,11 @@ def destroy_inputs_in_place(fgraph):
         candidates = getattr(node.op, "inplace_candidates", None)
         if candidates is None or getattr(node.op, "inplace", None):
             continue
-        pairs, taken = [], set()
+        pairs = []   # each output over at most one input, each input under at most one output
         for out, position in candidates(node):
-            if out in {o for o, _ in pairs} or position in taken:
-                continue
-            if _destroyable(fgraph, node.inputs[position], outputs):
+            if all(out != o and position != p for o, p in pairs) and _destroyable(
+                    fgraph, node.inputs[position], outputs):
                 pairs.append((out, position))
-                taken.add(position)
         if pairs:
             new = node.op.with_inplace(tuple(pairs)).make_node(*node.inputs)
             for old_var, new_var in zip(node.outputs, new.outputs):

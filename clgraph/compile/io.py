@@ -5,8 +5,8 @@ from clgraph.graph.basic import Variable
 class In:
     """A function input: ``variable``, its keyword ``name``, a default ``value``.
 
-    ``borrow=True`` lets the function keep using the caller's array without a copy;
-    ``mutable=True`` lets it overwrite the array (Theano's meaning).
+    ``borrow`` and ``mutable`` are accepted as in Theano (permissions to keep or overwrite
+    the caller's array); clgraph never needs them: it never destroys a graph input.
     """
 
     def __init__(self, variable, name=None, value=None, mutable=False, borrow=False,

@@ -8,6 +8,8 @@ implementation for its dtypes there, on the host otherwise. Transfers are insert
 where a value crosses from one context to another, once per value and destination;
 constants are uploaded once, when the function is built.
 """
+import sys
+
 import numpy as np
 
 from clgraph.backends import SUPPORTED_DTYPES, DeviceError, get_context, to_device
@@ -76,9 +78,10 @@ def _elemwise_on_device(node, inputs, context):
 
 
 def _keeps_on_host(positions, function):
-    """``function`` receiving the inputs at ``positions`` on the host (shapes, indices:
-    values the device op reads on the host to size and launch its work)."""
-    function.host_inputs = frozenset(positions)
+    """``function`` receiving the inputs at ``positions`` (any container of input
+    positions: a list, or a range for "every input from here on") on the host (shapes,
+    indices: values the device op reads on the host to size and launch its work)."""
+    function.host_inputs = positions
     return function
 
 
@@ -91,8 +94,8 @@ DEVICE_IMPLEMENTATIONS = {
     Elemwise: _elemwise_on_device,
     DimShuffle: lambda node, inputs, context: GpuDimShuffle(node.op).make_node(*inputs),
     # basic indexing: a view; the symbolic indices (inputs 1...) stay on the host
-    Subtensor: _keeps_on_host(range(1, 1 + 64), lambda node, inputs, context:
-                              GpuSubtensor(node.op).make_node(*inputs) if len(inputs) <= 64 else None),
+    Subtensor: _keeps_on_host(range(1, sys.maxsize),
+                              lambda node, inputs, context: GpuSubtensor(node.op).make_node(*inputs)),
 }
 
 

@@ -21,13 +21,14 @@ from clgraph.graph.evaluate import run_node
 
 class Thunk:
     """Runs one node's ``perform``; ``previous`` are its outputs of the last call that
-    it may overwrite (None: allocate new ones)."""
+    it may overwrite (None: allocate new ones). ``reuses``: whether it is given them
+    (its op writes into given outputs, and the VM keeps them between calls)."""
 
     __slots__ = ("node", "inputs", "outputs", "reuses")
 
-    def __init__(self, node, inputs, outputs):
+    def __init__(self, node, inputs, outputs, keeps_storage):
         self.node, self.inputs, self.outputs = node, inputs, outputs
-        self.reuses = getattr(node.op, "reuses_outputs", False)
+        self.reuses = keeps_storage and getattr(node.op, "reuses_outputs", False)
 
     def __call__(self, storage, previous=None):
         args = [storage[i] for i in self.inputs]
@@ -55,7 +56,7 @@ class VM:
             return slots.setdefault(id(var), len(slots))
 
         self.input_slots = [slot(v) for v in inputs]
-        self.thunks = [Thunk(node, [slot(v) for v in node.inputs], [slot(v) for v in node.outputs])
+        self.thunks = [Thunk(node, [slot(v) for v in node.inputs], [slot(v) for v in node.outputs], not allow_gc)
                        for node in order]
         self.output_slots = [slot(v) for v in outputs]
         self.template = [None] * len(slots)
@@ -64,6 +65,7 @@ class VM:
             if isinstance(variables.get(key), Constant):
                 self.template[index] = variables[key].data
         self.gc_after = self._last_uses(allow_gc)
+        self._steps = list(zip(self.thunks, self.gc_after))   # what a call walks
         self.storage = None if allow_gc else list(self.template)   # kept between calls
         self.borrowed = frozenset(borrowed)
         self._escaped = set()   # ids of blocks the last call handed out
@@ -88,7 +90,7 @@ class VM:
 
     def _previous(self, storage, thunk):
         """The outputs of ``thunk``'s last call it may write into, or None."""
-        if self.storage is None or not thunk.reuses:
+        if not thunk.reuses:
             return None
         previous = [storage[slot] for slot in thunk.outputs]
         if all(value is None for value in previous):
@@ -101,8 +103,8 @@ class VM:
         for index, value in zip(self.input_slots, input_values):
             storage[index] = value
         records = self.records = [] if self.profile else None
-        for thunk, freed in zip(self.thunks, self.gc_after):
-            previous = self._previous(storage, thunk)
+        for thunk, freed in self._steps:
+            previous = self._previous(storage, thunk) if thunk.reuses else None
             if records is None:
                 thunk(storage, previous)
             else:
