@@ -312,3 +312,27 @@ def test_basic_indexing_with_many_symbolic_indices_is_a_device_view():
     assert any(isinstance(n.op, GpuSubtensor) for n in f.maker.fgraph.toposort())
     given = np.array([1, 2] + [0, 1] * (ndim - 1), dtype="int32")
     np.testing.assert_array_equal(np.asarray(f(given)), value[(slice(1, 2),) + (slice(0, 1),) * (ndim - 1)])
+
+
+def test_shapes_are_read_in_place_and_their_arithmetic_stays_on_the_host():
+    from clgraph.compile.device_ops import DeviceOp, HostFromGpu
+    from clgraph.tensor.elemwise import Elemwise
+
+    x, n = T.fmatrix("x"), T.lscalar("n")
+    y = T.exp(x)
+    flat = y.reshape((y.shape[0] * y.shape[1],))            # shape of a device value
+    f = function([x, n], [flat, T.mean(y), T.arange(n + 1) * 2])
+    order = f.maker.fgraph.toposort()
+    downloads = [node for node in order if isinstance(node.op, HostFromGpu)]
+    assert len(downloads) == 3                              # the three outputs, nothing else
+    shape_reads = [node for node in order if getattr(node.op, "reads_shape_only", False)]
+    assert any(isinstance(node.inputs[0].owner.op, DeviceOp) for node in shape_reads if node.inputs[0].owner)
+    host_integer_work = [node for node in order if isinstance(node.op, Elemwise)]
+    assert host_integer_work and all(o.dtype == "int64" and o.ndim == 0
+                                     for node in host_integer_work for o in node.outputs)
+    assert any(str(node.op).startswith("GpuARange") for node in order)   # a new sequence: on the device
+    value = np.arange(6, dtype="float32").reshape(2, 3) / 6
+    got = f(value, 4)
+    np.testing.assert_allclose(got[0], np.exp(value).ravel(), rtol=1e-6)
+    np.testing.assert_allclose(got[1], np.exp(value).mean(), rtol=1e-6)
+    np.testing.assert_array_equal(got[2], np.arange(5) * 2)

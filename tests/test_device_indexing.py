@@ -335,3 +335,16 @@ def test_cuda_rendering_of_indexing_kernels_compiles():
                    if name.startswith(("gather", "scatter", "index")))
     ptx = nvcc.compile_ptx(sources)
     assert all(f".entry {name}(" in ptx for name in sources)
+
+
+def test_basic_increments_keep_any_number_of_symbolic_bounds_on_the_host():
+    ndim = 40   # 80 symbolic bounds: more inputs than any fixed list of positions
+    value = np.zeros((2, 2, 2) + (1,) * (ndim - 3), "float32")
+    x, bounds = T.tensor("float32", (None,) * ndim, "x"), T.ivector("bounds")
+    key = tuple(slice(bounds[2 * k], bounds[2 * k + 1]) for k in range(ndim))
+    f = clgraph.function([x, bounds], T.inc_subtensor(x[key], 5))
+    assert nodes(f, GpuIncSubtensor)
+    given = np.array([1, 2] + [0, 1] * (ndim - 1), dtype="int32")
+    expected = value.copy()
+    expected[(slice(1, 2),) + (slice(0, 1),) * (ndim - 1)] += 5
+    same(f(value, given), expected)

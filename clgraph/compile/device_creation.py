@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from clgraph.backends import SUPPORTED_DTYPES, get_context
+from clgraph.backends import get_context
 from clgraph.codegen import creation
 from clgraph.graph.basic import Apply
 from clgraph.tensor.shape_ops import ARange, Eye
@@ -103,17 +103,16 @@ class GpuEye(FillOnContext):
         return [out]
 
 
-def _fill_on_device(device_op, dtypes):
-    """The placement function running nodes whose output dtype is in ``dtypes`` as
-    ``device_op``; their three inputs stay host scalars."""
+def _fill_on_device(device_op, kinds):
+    """The placement function running nodes whose output dtype is of one of ``kinds``
+    as ``device_op``; their three inputs stay host scalars."""
     def on_device(node, inputs, context):
-        if node.outputs[0].type.dtype not in dtypes:
+        if np.dtype(node.outputs[0].type.dtype).kind not in kinds:
             return None
         return device_op(node.op, context).make_node(*inputs)
     return _keeps_on_host([0, 1, 2], on_device)
 
 
 # numpy's arange of booleans stops at two elements: such nodes stay on the host.
-register_device_implementation(ARange)(
-    _fill_on_device(GpuARange, {str(d) for d in SUPPORTED_DTYPES if d.kind in "iuf"}))
-register_device_implementation(Eye)(_fill_on_device(GpuEye, {str(d) for d in SUPPORTED_DTYPES}))
+register_device_implementation(ARange)(_fill_on_device(GpuARange, "iuf"))
+register_device_implementation(Eye)(_fill_on_device(GpuEye, "biuf"))

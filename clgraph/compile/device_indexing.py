@@ -19,13 +19,14 @@ once the inplace rewrite allows it), with the kernels of codegen.indexing.
   x[key] += y) run on the device for every dtype.
 """
 import copy
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
-from clgraph.backends import SUPPORTED_DTYPES, DeviceArray, get_context, to_device, zeros
+from clgraph.backends import DeviceArray, get_context, to_device, zeros
 from clgraph.codegen.indexing import (Addressing, can_accumulate, gather_kernel, index_check_kernel,
                                       scatter_kernel)
 from clgraph.graph.basic import Constant
@@ -456,8 +457,6 @@ def _on_device(node, inputs, first_index, make_op):
     """The device node of an advanced indexing node: index inputs that come from the
     host are taken from there, except constant integer arrays (uploaded once)."""
     x = node.inputs[0]
-    if np.dtype(x.type.dtype) not in SUPPORTED_DTYPES:
-        return None
     host_inputs, placed = node.inputs[first_index:], inputs[first_index:]
     chosen, on_host = [], set()
     for p, (host_var, var) in enumerate(zip(host_inputs, placed)):
@@ -492,8 +491,6 @@ def _advanced_inc_subtensor_on_device(node, inputs, context):
 
 def _inc_subtensor_on_device(node, inputs, context):
     x = node.inputs[0]
-    if np.dtype(x.type.dtype) not in SUPPORTED_DTYPES or len(inputs) > 2 + 64:
-        return None
     region_ndim = x.type.ndim - sum(not isinstance(e, slice) for e in node.op.idx_list)
     addressing = Addressing(region_ndim, tuple(("dim", r) for r in range(region_ndim)))
     layout = KeyLayout((), addressing, tuple(range(region_ndim)))
@@ -501,4 +498,4 @@ def _inc_subtensor_on_device(node, inputs, context):
 
 
 # basic keys: the symbolic indices (inputs 2...) are host values
-register_device_implementation(IncSubtensor)(_keeps_on_host(range(2, 2 + 64), _inc_subtensor_on_device))
+register_device_implementation(IncSubtensor)(_keeps_on_host(range(2, sys.maxsize), _inc_subtensor_on_device))

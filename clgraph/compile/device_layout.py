@@ -10,7 +10,7 @@ kernel), computed on the host. Axes, sizes, repetitions and shifts are host valu
 """
 import numpy as np
 
-from clgraph.backends import SUPPORTED_DTYPES, DeviceArray, empty, to_device
+from clgraph.backends import DeviceArray, empty, to_device
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.codegen.indexing import Addressing, gather_kernel
 from clgraph.graph.basic import Apply
@@ -190,11 +190,9 @@ class GpuRoll(GatherAlongAxis):
 
 
 def _on_device(host_op_class, device_op_class, host_inputs=()):
-    """Nodes of ``host_op_class`` run as ``device_op_class`` when devices hold their
-    dtype (not complex ones), the inputs at ``host_inputs`` read on the host."""
+    """Nodes of ``host_op_class`` run as ``device_op_class`` (placement keeps complex
+    dtypes on the host), the inputs at ``host_inputs`` read on the host."""
     def on_device(node, inputs, context):
-        if np.dtype(node.outputs[0].type.dtype) not in SUPPORTED_DTYPES:
-            return None
         return device_op_class(node.op).make_node(*inputs)
     register_device_implementation(host_op_class)(_keeps_on_host(host_inputs, on_device))
 

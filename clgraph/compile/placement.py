@@ -16,11 +16,9 @@ from clgraph.backends import SUPPORTED_DTYPES, DeviceError, get_context, to_devi
 from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
 from clgraph.graph.fg import FunctionGraph
-from clgraph.tensor.basic import Shape
 from clgraph.tensor.elemwise import DimShuffle, Elemwise
 from clgraph.tensor.join import Join, MakeVector
-from clgraph.tensor.math import NumberOfElements
-from clgraph.tensor.shape_ops import Alloc, Reshape, Shape_i
+from clgraph.tensor.shape_ops import Alloc, Reshape
 from clgraph.tensor.subtensor import Subtensor
 from clgraph.tensor.transfer import DeviceTensorType, Transfer, type_on
 from clgraph.tensor.variable import TensorConstant
@@ -47,9 +45,10 @@ def _small_integer(var):
     return var.ndim <= 1 and np.dtype(var.type.dtype).kind in "biu"
 
 
-# Ops that read only the shape of their input: they take it where it lives (a
-# DeviceArray has a shape too) and give a host value, moving no data.
-READS_SHAPE_ONLY = (Shape, Shape_i, NumberOfElements)
+def _reads_shape_only(op):
+    """Ops that read only their input's shape (``reads_shape_only``) take it where it
+    lives (a DeviceArray has a shape too) and give a host value, moving no data."""
+    return getattr(op, "reads_shape_only", False)
 
 
 def scalar_constant(var):
@@ -152,9 +151,9 @@ class _Placer:
                 f"{node.op} mixes values on contexts {devices[0]!r} and {devices[1]!r} "
                 f"(inputs {', '.join(str(v) for v in node.inputs)}); transfer one of them to the "
                 "other's context first with .transfer(context)")
-        if isinstance(node.op, READS_SHAPE_ONLY) or self._is_shape_arithmetic(node, inputs):
-            outputs = node.op.make_node(*[v if isinstance(node.op, READS_SHAPE_ONLY) else self.move(v, "cpu")
-                                          for v in inputs]).outputs
+        shape_only = _reads_shape_only(node.op)
+        if shape_only or self._is_shape_arithmetic(node, inputs):
+            outputs = node.op.make_node(*[v if shape_only else self.move(v, "cpu") for v in inputs]).outputs
             self.shape_values.update(id(v) for v in outputs)
             return outputs
         context = devices[0] if devices else self.default

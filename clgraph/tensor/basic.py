@@ -179,6 +179,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 class Shape(Op):
     """The shape of a tensor, as an int64 vector."""
 
+    reads_shape_only = True   # placement lets it read a device value's shape in place
+
     def make_node(self, x):
         x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType("int64", (x.ndim,))()])

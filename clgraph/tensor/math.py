@@ -346,6 +346,7 @@ class NumberOfElements(Op):
     """How many elements of a tensor lie along ``axis``: the int64 product of those lengths."""
 
     __props__ = ("axis",)
+    reads_shape_only = True
 
     def __init__(self, axis):
         self.axis = tuple(sorted(int(a) for a in axis))

@@ -190,6 +190,7 @@ class Shape_i(Op):
     """The length of axis ``i`` of a tensor, as an int64 scalar."""
 
     __props__ = ("i",)
+    reads_shape_only = True
 
     def __init__(self, i):
         self.i = int(i)

@@ -77,7 +77,9 @@ class TensorType(Type):
         ndarrays of another dtype are accepted when the cast is safe (or allowed);
         Python data (lists, scalars) when converting it changes no value.
         """
-        if strict:
+        if type(value) is np.ndarray and value.dtype == self.dtype:
+            converted = value    # the common case of a call: nothing to convert
+        elif strict:
             if not isinstance(value, np.ndarray) or str(value.dtype) != self.dtype:
                 raise TypeError(f"{self} expects an ndarray of dtype {self.dtype}, got "
                                 f"{type(value).__name__} of dtype {getattr(value, 'dtype', '?')}")
