@@ -249,17 +249,33 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
         if cost.ndim != 0:
             raise TypeError(f"cost must be a scalar: grad got {cost} with {cost.ndim} dimensions "
                             "(sum it, or use Lop for a vector-Jacobian product)")
-        one = T.constant(np.ones((), dtype=config.floatX if _discrete(cost) else cost.dtype))
-        seeds.append((cost, T.second(cost, one)))
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
     for var in wrt_list:
         if not isinstance(var, Variable):
             raise TypeError(f"grad: wrt must be variables, got {type(var).__name__} {var!r}")
+    if cost is not None:
+        one = T.constant(np.ones((), dtype=config.floatX if _discrete(cost) else cost.dtype))
+        cost = _stabilized(cost, wrt_list + list(consider_constant or []) + [v for v, _ in seeds])
+        seeds.append((cost, T.second(cost, one)))
     grads = _backpropagate(seeds, wrt_list, list(consider_constant or []))
     results = [_final_grad(var, grads.get(id(var)), disconnected_inputs, return_disconnected,
                            null_gradients) for var in wrt_list]
     return results[0] if single else type(wrt)(results)
+
+
+def _stabilized(cost, named):
+    """``cost`` computed by its stabilized graph (clgraph.rewrite.stabilize), whose
+    gradients stay finite where the written form's overflow (1 / (1 + exp(z)) and its
+    logs). Only where every variable the caller names is a leaf of the graph: a rewrite
+    could otherwise bypass one of them."""
+    from clgraph.rewrite.local import apply_to_expressions
+    from clgraph.rewrite.stabilize import STABILIZING_REWRITES
+
+    if any(v.owner is not None for v in named):
+        return cost
+    (stable,) = apply_to_expressions([cost], STABILIZING_REWRITES)
+    return stable
 
 
 def _final_grad(var, value, disconnected_inputs, return_disconnected, null_gradients):

@@ -72,6 +72,8 @@ SPECS = {
     "log2": (np.log2, "float", ("pos",)),
     "log10": (np.log10, "float", ("pos",)),
     "log1p": (np.log1p, "float", ("pos",)),
+    "sigmoid": (lambda x: 1 / (1 + np.exp(-np.asarray(x, "float64"))), "float", ("any",)),
+    "softplus": (lambda x: np.logaddexp(0, np.asarray(x, "float64")), "float", ("any",)),
     "erf": (_erf, "float", ("any",)),
     "erfc": (_erfc, "float", ("any",)),
     "cos": (np.cos, "float", ("any",)),

@@ -30,6 +30,12 @@ def test_seed_square_gradient_and_its_print():
     f = function([x], gy)
     assert f(4) == pytest.approx(8.0)
     assert f(94.2) == pytest.approx(188.4)
+    # after compilation the rewrites simplify it as the seed shows (on the host; a
+    # device runs the same product as one kernel)
+    on_host = function([x], gy, mode=clgraph.compile.mode.Mode(linker="py"))
+    assert pp(on_host.maker.fgraph.outputs[0]) == "(TensorConstant{2.0} * x)"
+    assert on_host(4) == 8.0
+    assert "GpuElemwise{mul}" in pp(f.maker.fgraph.outputs[0])
 
 
 def test_seed_logistic_gradient():
@@ -53,7 +59,7 @@ def test_seed_logistic_regression_trains_on_the_device_as_on_the_host():
         rng = np.random.RandomState(0)
         N, feats = 400, 784
         D = (rng.randn(N, feats).astype("float32"), rng.randint(size=N, low=0, high=2).astype("float32"))
-        initial_w = (rng.randn(feats) * 0.01).astype("float32")  # small: log(1 - p_1) stays finite
+        initial_w = rng.randn(feats).astype("float32")   # the seed's: logits of +-100 and more
         results = {}
         for mode in (None, HOST):
             x, y = T.matrix("x"), T.vector("y")
@@ -65,13 +71,18 @@ def test_seed_logistic_regression_trains_on_the_device_as_on_the_host():
             cost = T.cast(xent.mean(), "float32") + 0.01 * (w ** 2).sum()
             gw, gb = T.grad(cost, [w, b])
             assert (gw.dtype, gb.dtype) == ("float32", "float32")
-            train = function([x, y], [prediction, xent], updates={w: w - 0.01 * gw, b: b - 0.01 * gb},
+            train = function([x, y], [prediction, xent], updates={w: w - 0.1 * gw, b: b - 0.1 * gb},
                              name="train", mode=mode)
+            if mode is None:   # the seed's check of the device graph: the update is one GEMV
+                assert any(n.op.__class__.__name__ in ["GpuGemm", "GpuGemv"] for n in train.maker.fgraph.toposort())
+                assert "GpuGemv{inplace}" in [str(n.op) for n in train.maker.fgraph.toposort()]
             predict = function([x], prediction, name="predict", mode=mode)
             cost_of = function([x, y], cost, mode=mode)
             costs = [cost_of(*D)]
+            initial_accuracy = (predict(D[0]) == D[1]).mean()
             for _ in range(50):
                 pred, err = train(D[0], D[1])
+                assert np.all(np.isfinite(err))
                 costs.append(cost_of(*D))
             results[mode] = (np.array(costs), predict(D[0]), w.get_value())
         device_costs, device_prediction, device_w = results[None]
@@ -81,7 +92,7 @@ def test_seed_logistic_regression_trains_on_the_device_as_on_the_host():
         np.testing.assert_array_equal(device_prediction, host_prediction)
         np.testing.assert_allclose(device_costs, host_costs, rtol=1e-4)
         np.testing.assert_allclose(device_w, host_w, rtol=1e-3, atol=1e-5)
-        assert (device_prediction == D[1]).mean() > 0.8
+        assert (device_prediction == D[1]).mean() > initial_accuracy + 0.1
 
 
 # -- grad's semantics -----------------------------------------------------------------

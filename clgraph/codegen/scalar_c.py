@@ -85,7 +85,7 @@ def c_expression(op, args, arg_dtypes, out_dtype, type_name=None):
         if op.joiner:
             expression = "(" + op.joiner.join(args) + ")"
         else:
-            expression = op.c.format(*args)
+            expression = op.c.format(*args, t=out_type)
     if op.name == "identity":
         return expression if out_dtype.kind == "b" else f"(({out_type}){args[0]})"
     return expression

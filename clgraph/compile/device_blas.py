@@ -23,14 +23,15 @@ import math
 
 import numpy as np
 
-from clgraph.backends import DeviceArray, empty, zeros
+from clgraph.backends import DeviceArray, empty, to_device, zeros
 from clgraph.codegen import gemm
 from clgraph.graph.basic import Apply
+from clgraph.tensor.blas import Gemm, Gemv, scaled_product_update
 from clgraph.tensor.math import Dot, MatMul, TensorDot, _dot, _matmul, _not_aligned
 from clgraph.tensor.transfer import DeviceTensorType
 
 from .device_ops import DeviceOp, output_array
-from .placement import register_device_implementation
+from .placement import _keeps_on_host, register_device_implementation
 
 
 def _ceil_div(n, d):
@@ -125,10 +126,10 @@ class GpuDot(DeviceOp):
                                           a.shape, b.shape))
         return a.shape[:-1] + b.shape[1:], a.shape[-1]
 
-    def _compute(self, out, a, b):
-        """out = a @ b, for a C-contiguous out and inputs of its dtype."""
+    def _compute(self, out, a, b, alpha=1, beta=0):
+        """out = alpha * a @ b + beta * out, for a C-contiguous out and inputs of its dtype."""
         a, b = _as_matrices(a, b)
-        self._products(out.reshape(a.shape[0], b.shape[1]), a, b)
+        self._products(out.reshape(a.shape[0], b.shape[1]), a, b, alpha, beta)
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header} of the kernels this node may run."""
@@ -139,19 +140,19 @@ class GpuDot(DeviceOp):
         """The kernel ``name`` of a rendering of codegen.gemm (memoised there)."""
         return self.built_kernel(context, name_and_source[0], lambda: name_and_source)
 
-    def _products(self, c, a, b):
-        """c = a @ b for matrices, or c[z] = a[z] @ b[z] along the leading axis of stacks
-        of them (c with unit column stride): matrix-vector products where c has one
-        column or one row, a GEMM otherwise."""
+    def _products(self, c, a, b, alpha=1, beta=0):
+        """c = alpha * a @ b + beta * c for matrices, or so for c[z], a[z], b[z] along
+        the leading axis of stacks of them (c with unit column stride): matrix-vector
+        products where c has one column or one row, a GEMM otherwise."""
         if c.ndim == 3 and c.shape[0] == 1:
             c, a, b = c[0], a[0], b[0]
         m, n = c.shape[-2:]
         if n == 1:
-            self._gemv(c[..., 0], a, b[..., 0])
+            self._gemv(c[..., 0], a, b[..., 0], alpha, beta)
         elif m == 1:
-            self._gemv(c[..., 0, :], _swap_last(b), a[..., 0, :])   # x @ B == B.T @ x
+            self._gemv(c[..., 0, :], _swap_last(b), a[..., 0, :], alpha, beta)   # x @ B == B.T @ x
         else:
-            self._gemm(c, a, b)
+            self._gemm(c, a, b, alpha, beta)
 
     def _gemm(self, c, a, b, alpha=1, beta=0):
         """c = alpha * a @ b + beta * c for matrices, or for stacks of them along a
@@ -196,7 +197,7 @@ class GpuDot(DeviceOp):
         launch = (groups, group) if batches == 1 else ((groups, batches), (group, 1))
         strides = (sa0, sa1, sb0, sbp, sc0) + ((sa_batch, sb_batch, sc_batch) if batches > 1 else ())
         chunk = gemm.K_CHUNK if m >= gemm.PACK_MIN else k   # few rows: no reuse for chunks to keep
-        for k0 in range(0, k, chunk):
+        for k0 in range(0, max(k, 1), max(chunk, 1)):   # k == 0 too: c = beta * c
             kernel(*launch, c, a, b, np.int64(m), np.int64(n), np.int64(k0),
                    np.int64(min(k, k0 + chunk)), *strides, alpha,
                    beta if k0 == 0 else dtype.type(1), outputs=[c])
@@ -218,13 +219,14 @@ class GpuDot(DeviceOp):
                outputs=[out])
         return out, np.int64(panels * k * cols if batches > 1 else 0)
 
-    def _gemv(self, y, a, x):
-        """y = a @ x for a matrix a and vectors x, y, or y[z] = a[z] @ x[z] along the
-        leading axis of stacks of them (any batch strides); y has unit stride."""
+    def _gemv(self, y, a, x, alpha=1, beta=0):
+        """y = alpha * a @ x + beta * y for a matrix a and vectors x, y, or so for y[z],
+        a[z], x[z] along the leading axis of stacks of them (any batch strides); y has
+        unit stride."""
         y, a, x = _stacked(y, 1), _stacked(a, 2), _stacked(x, 1)
         context, dtype = y.context, y.dtype
         batches, m, k = a.shape
-        one, zero = dtype.type(1), dtype.type(0)
+        alpha, beta = dtype.type(alpha), dtype.type(beta)
         (sa_batch, sa0, sa1), (sx_batch, sx), (sy_batch, sy) = map(_element_strides, (a, x, y))
         rows_contiguous = sa1 == 1 or k == 1
         columns_contiguous = sa0 == 1 or m == 1
@@ -243,12 +245,12 @@ class GpuDot(DeviceOp):
                 items = _ceil_div(m, gemm.GEVM_VECTORS * width)
                 args = (x, a, np.int64(k), np.int64(m), sx, sa1, sy, sx_batch, sa_batch, sy_batch)
                 group = 1     # few work-items, each a long one: a group each, for the threads to share
-            kernel((_ceil_div(items, group), batches), (group, 1), y, *args, one, zero, outputs=[y])
+            kernel((_ceil_div(items, group), batches), (group, 1), y, *args, alpha, beta, outputs=[y])
             return
         if columns_contiguous and not rows_contiguous:
             # As the one-row products x @ a.T, the GEMM reads a.T by whole rows instead of
             # a by strided ones.
-            self._gemm(y[:, None, :], x[:, None, :], _swap_last(a))
+            self._gemm(y[:, None, :], x[:, None, :], _swap_last(a), alpha, beta)
             return
         kernel = self._kernel(context, gemm.gemv(dtype))
         if width:   # a CPU device: a work-item per row, walking it in order
@@ -257,18 +259,72 @@ class GpuDot(DeviceOp):
             group = 1 << (min(gemm.GEMV_MAX_GROUP, kernel.max_group_size).bit_length() - 1)   # a power of two
             groups = min(batches * m, 64 * context.info.compute_units)
         kernel(groups, group, y, a, x, np.int64(m), np.int64(k), sa0, sa1, sx, sy, np.int64(batches),
-               sa_batch, sx_batch, sy_batch, one, zero, outputs=[y])
+               sa_batch, sx_batch, sy_batch, alpha, beta, outputs=[y])
 
     def __str__(self):
         return type(self).__name__
 
 
-class GpuGemm(GpuDot):
-    """matrix @ matrix on a device."""
+class _GpuScaledProduct(GpuDot):
+    """A product on a device, in two forms. ``inplace=None``: dot(a, b) of two inputs.
+    Otherwise the host Gemm/Gemv's beta * z + alpha * dot(x, y) of five (z, alpha, x,
+    y, beta; alpha and beta host scalars), written over z when ``inplace`` (the inplace
+    rewrite sets it where z is free to overwrite), else into a copy of z."""
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace=None):
+        self.inplace = inplace
+
+    @property
+    def destroy_map(self):
+        return {0: [0]} if self.inplace else {}
+
+    def inplace_candidates(self, node):
+        return [] if self.inplace is None else [(0, 0)]
+
+    def with_inplace(self, pairs):
+        return self.sharing_kernels(type(self)(bool(pairs)))
+
+    def make_node(self, *inputs):
+        if self.inplace is None:
+            return super().make_node(*inputs)
+        z = inputs[0]
+        return Apply(self, list(inputs), [DeviceTensorType(z.type.dtype, z.type.shape, z.type.context)()])
+
+    def infer_shape(self, node, input_shapes):
+        return super().infer_shape(node, input_shapes) if self.inplace is None else [input_shapes[0]]
+
+    def perform(self, node, inputs, previous=None):
+        if self.inplace is None:
+            return super().perform(node, inputs, previous)
+        z, alpha, x, y, beta = inputs
+        shape, _ = self._output_shape(x, y)
+        if z.shape != shape:   # z or the product broadcast (a length of 1): rare, on the host
+            result = scaled_product_update(str(self), z.get(), alpha, x.get(), y.get(), beta)
+            return [to_device(result, z.context)]
+        alpha, beta = float(alpha), float(beta)
+        if self.inplace and z.c_contiguous and all(v.block is not z.block for v in (x, y)):
+            out = z
+        elif beta != 0:
+            out = z.copy()
+        else:   # z is not read
+            out = output_array(previous, 0, shape, z.dtype, z.context)
+        if out.size:
+            self._compute(out, x, y, alpha, beta)
+        return [out]
+
+    def __str__(self):
+        name = type(self).__name__
+        return name if self.inplace is None else f"{name}{{{'inplace' if self.inplace else 'no_inplace'}}}"
 
 
-class GpuGemv(GpuDot):
-    """matrix @ vector and vector @ matrix on a device."""
+class GpuGemm(_GpuScaledProduct):
+    """matrix @ matrix on a device, and the host Gemm."""
+
+
+class GpuGemv(_GpuScaledProduct):
+    """matrix @ vector and vector @ matrix on a device, and the host Gemv."""
 
 
 class GpuMatMul(GpuDot):
@@ -388,6 +444,16 @@ def _dot_on_device(node, inputs, context):
     ndims = tuple(v.ndim for v in node.inputs)
     op = _gpu_gemm if ndims == (2, 2) else _gpu_dot if ndims == (1, 1) else _gpu_gemv
     return op.make_node(*inputs)
+
+
+def _update_on_device(op):
+    def on_device(node, inputs, context):
+        return op.make_node(*inputs) if _has_kernels(node) else None
+    return _keeps_on_host([1, 4], on_device)   # alpha and beta: kernel arguments
+
+
+register_device_implementation(Gemm)(_update_on_device(GpuGemm(inplace=False)))
+register_device_implementation(Gemv)(_update_on_device(GpuGemv(inplace=False)))
 
 
 @register_device_implementation(MatMul)

@@ -118,9 +118,10 @@ class FunctionMaker:
             self.fgraph = place(self.fgraph, ["cpu"] * len(explicit) + [s.context_name for s in self.shared],
                   [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
                   get_context().name)
+            self.fgraph.update_targets = _update_targets(len(explicit), self.shared, len(outputs), update_pairs)
             self.mode.optimize(self.fgraph, stage="device")
         self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
-        self.vm = VM(self.fgraph.toposort(), self.fgraph.inputs, self.fgraph.outputs,
+        self.vm = VM(_schedule(self.fgraph), self.fgraph.inputs, self.fgraph.outputs,
                      allow_gc=config.allow_gc and self.mode.linker != "vm_nogc",
                      borrowed=[k for k, o in enumerate(outputs) if o.borrow], profile=profile)
         self.allow_input_downcast = allow_input_downcast
@@ -200,7 +201,10 @@ class Function:
             self.profile.add_call(time.perf_counter() - start, maker.vm.timings())
         n_out = len(maker.outputs)
         inputs += maker.constants   # results must not alias these either
-        prepared = [shared.prepare_value(_unaliased(value, inputs), borrow=True)
+        # an update may be its variable's old storage, written in place; no other input's
+        own = {id(shared): old for shared, old in zip(maker.shared, stored)}
+        prepared = [shared.prepare_value(_unaliased(value, [i for i in inputs if i is not own.get(id(shared))]),
+                                         borrow=True)
                     for (shared, _), value in zip(maker.updates, results[n_out:])]
         for (shared, _), value in zip(maker.updates, prepared):   # all or none
             shared._value = value
@@ -214,6 +218,34 @@ class Function:
 
 
 _MISSING = object()
+
+
+def _update_targets(n_explicit, shared, n_outputs, update_pairs):
+    """{fgraph input position: output position} of the shared variables whose storage
+    their update may overwrite (the inplace rewrite decides where it does). None when an
+    update value could still be refused after the graph ran (its shape is not known to
+    fit its variable's): the storage of the others would then be written already."""
+    if not all(len(s.type.shape) == len(e.type.shape) and all(
+            n is None or n == m for n, m in zip(s.type.shape, e.type.shape)) for s, e in update_pairs):
+        return {}
+    return {n_explicit + next(i for i, s in enumerate(shared) if s is var): n_outputs + k
+            for k, (var, _) in enumerate(update_pairs)}
+
+
+def _schedule(fgraph):
+    """The nodes in a topological order where those that overwrite a shared variable's
+    storage (its update computed in place), and the nodes after them, come last: an
+    error raised by any other node leaves every shared value as it was."""
+    order = fgraph.toposort()
+    shared = {id(fgraph.inputs[i]) for i in getattr(fgraph, "update_targets", {})}
+    late = set()
+    for node in order:
+        destroyed = [node.inputs[p] for positions in getattr(node.op, "destroy_map", {}).values()
+                     for p in positions]
+        if any(id(v) in shared for v in destroyed) or any(
+                v.owner is not None and id(v.owner) in late for v in node.inputs):
+            late.add(id(node))
+    return [n for n in order if id(n) not in late] + [n for n in order if id(n) in late]
 
 
 def _unaliased(value, inputs):

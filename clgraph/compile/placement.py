@@ -193,4 +193,4 @@ def place(fgraph, input_contexts, output_contexts, default):
 
 # Modules of device ops for other op families register themselves on import.
 from . import (device_argmax, device_blas, device_creation, device_cumulative, device_indexing,  # noqa: E402,F401
-               device_layout, device_reduce, device_sort)
+               device_layout, device_reduce, device_softmax, device_sort)

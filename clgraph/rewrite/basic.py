@@ -18,6 +18,7 @@ from clgraph.tensor.shape_ops import Alloc
 from clgraph.tensor.type import TensorType
 
 from .db import register
+from .local import apply_to_graph
 
 # -- merge --------------------------------------------------------------------------------
 
@@ -109,26 +110,20 @@ def _static_size(var):
 # -- canonicalize -------------------------------------------------------------------------
 
 
-@register("canonicalize", 10, "fast_run")
 def canonicalize(fgraph):
     """Local algebraic simplifications, repeated until none applies: x * 1, x + 0,
     x - 0, x / 1, x ** 1 -> x; x * y / y -> x for floats (x filled to y's shape where y
     may broadcast it); -(-x) -> x; a DimShuffle of a DimShuffle -> one DimShuffle; an
-    identity DimShuffle or a cast to the same dtype -> its input. A result replaces a
-    variable only when their types are identical."""
-    for _ in range(100):   # each sweep removes nodes, so few sweeps are needed
-        changed = False
-        for node in fgraph.toposort():
-            if node not in fgraph or len(node.outputs) != 1:
-                continue
-            for rewrite in LOCAL_REWRITES:
-                result = rewrite(node)
-                if result is not None and result.type == node.outputs[0].type:
-                    fgraph.replace(node.outputs[0], result, check=False)
-                    changed = True
-                    break
-        if not changed:
-            return
+    identity DimShuffle or a cast to the same dtype -> its input; nested sums and
+    products flattened, their constants combined into one, first; fills (Theano's
+    broadcasts by ``second``) dropped where another input gives the shape anyway. A
+    result replaces a variable only when their types are identical. It runs again after
+    constant folding, which leaves new constants to combine."""
+    apply_to_graph(fgraph, LOCAL_REWRITES)
+
+
+for _name, _position in (("canonicalize", 10), ("canonicalize_after_folding", 25)):
+    register(_name, _position, "fast_run", "canonicalize")(canonicalize)
 
 
 def _scalar_name(node):
@@ -230,8 +225,100 @@ def _useless_cast(node):
     return None
 
 
+def _constant_value(var):
+    """The value of a constant holding one value (a 0-d constant, possibly DimShuffled to
+    broadcast), as a 0-d array of its dtype; None for anything else."""
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    if isinstance(var, Constant) and np.size(var.data) == 1 and np.asarray(var.data).dtype.kind in "biuf":
+        return np.asarray(var.data).reshape(())
+    return None
+
+
+def _flatten(node):
+    """add(add(a, b), c) -> add(a, b, c), and so for mul, where the inner op computes in
+    the outer's dtype (no rounding or wrapping between them is lost)."""
+    name = _scalar_name(node)
+    if name not in ("add", "mul"):
+        return None
+    dtype = node.outputs[0].dtype
+    flat, changed = [], False
+    for var in node.inputs:
+        inner = var.owner
+        if (_owner_scalar_name(var) == name and var.dtype == dtype
+                and all(v.dtype == dtype or _constant_value(v) is not None for v in inner.inputs)):
+            flat.extend(inner.inputs)
+            changed = True
+        else:
+            flat.append(var)
+    return node.op(*flat) if changed else None
+
+
+def _combine_constants(node):
+    """The constants of a sum or product (of a numeric dtype) combined into one of the
+    output's dtype, where the first was: 2 * x * 3.0 -> 6.0 * x, as Theano's canonical
+    form prints it. Only values the output dtype holds exactly are combined."""
+    name = _scalar_name(node)
+    out = node.outputs[0]
+    if name not in ("add", "mul") or np.dtype(out.dtype).kind not in "iuf":
+        return None
+    values = [_constant_value(v) for v in node.inputs]
+    constants = [v for v in values if v is not None]
+    rest = [var for var, v in zip(node.inputs, values) if v is None]
+    if not constants or not rest or (len(constants) == 1 and constants[0].dtype == out.dtype):
+        return None
+    dtype = np.dtype(out.dtype)
+    if any(np.asarray(v.astype(dtype), dtype=v.dtype) != v for v in constants):
+        return None
+    with np.errstate(all="ignore"):
+        combined = (np.add if name == "add" else np.multiply).reduce([v.astype(dtype) for v in constants])
+    constant = out.type.constant_type(out.type.clone(shape=(1,) * out.ndim),
+                                      np.full((1,) * out.ndim, combined, dtype))
+    first = next(k for k, v in enumerate(values) if v is not None)
+    return node.op(*rest[:first], constant, *rest[first:])
+
+
+def _shape_source(var):
+    """The variable whose shape ``var`` surely has: through elementwise ops of one
+    non-broadcast input (x ** 2, 2 * x), down to the first other variable."""
+    while (var.owner is not None and type(var.owner.op) is Elemwise
+           and len(var.owner.outputs) == 1):
+        sized = [v for v in var.owner.inputs if any(n != 1 for n in v.type.shape)]
+        if len(sized) != 1 or sized[0].ndim != var.ndim:
+            break
+        var = sized[0]
+    return var
+
+
+def _same_shape(a, b):
+    """Whether ``a`` and ``b`` surely have the same shape at run time."""
+    if a.ndim != b.ndim:
+        return False
+    if a.ndim == 0 or (None not in a.type.shape and a.type.shape == b.type.shape):
+        return True
+    return _shape_source(a) is _shape_source(b)
+
+
+def _drop_fill(node):
+    """fill(a, b) (Theano's ``second``: b broadcast to a's shape) -> b where that shape
+    comes anyway: b has it, or another input of the elementwise op using the fill has
+    it (x * fill(x ** 2, g) -> x * g)."""
+    if type(node.op) is not Elemwise or isinstance(node.op.scalar_op, Composite):
+        return None
+    if _scalar_name(node) == "second":
+        a, b = node.inputs
+        return b if _same_shape(a, b) else None
+    for k, var in enumerate(node.inputs):
+        if _owner_scalar_name(var) == "second":
+            a, b = var.owner.inputs
+            others = node.inputs[:k] + node.inputs[k + 1:]
+            if any(_same_shape(a, other) for other in others):
+                return node.op(*others[:k], b, *others[k:])
+    return None
+
+
 LOCAL_REWRITES = (_drop_neutral, _cancel_division, _double_negation, _merge_dimshuffles,
-                  _identity_dimshuffle, _useless_cast)
+                  _identity_dimshuffle, _useless_cast, _flatten, _combine_constants, _drop_fill)
 
 # -- elementwise fusion -------------------------------------------------------------------
 

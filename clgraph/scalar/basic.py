@@ -84,7 +84,7 @@ class ScalarOp:
     name: str
     nin: int              # -1: two or more (add, mul)
     impl: object          # numpy implementation
-    c: str                # C expression over {0}, {1}, ...
+    c: str                # C expression over {0}, {1}, ... ({t}: the type it computes in)
     output: str = "upcast"
     symbol: str = ""      # infix (or prefix, for one input) symbol in pp
     precedence: int = 0   # binding strength of the symbol in pp
@@ -140,6 +140,10 @@ def _table():
         ScalarOp("log2", 1, np.log2, "log2({0})", "float"),
         ScalarOp("log10", 1, np.log10, "log10({0})", "float"),
         ScalarOp("log1p", 1, np.log1p, "log1p({0})", "float"),
+        # the logistic function and log(1 + exp(x)), both finite for any finite x
+        ScalarOp("sigmoid", 1, lambda x: 1 / (1 + np.exp(-x)), "(({t})1 / (({t})1 + exp(-{0})))", "float"),
+        ScalarOp("softplus", 1, lambda x: np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))),
+                 "(fmax({0}, ({t})0) + log1p(exp(-fabs({0}))))", "float"),
         ScalarOp("erf", 1, _elementwise_python(math.erf), "erf({0})", "float"),
         ScalarOp("erfc", 1, _elementwise_python(math.erfc), "erfc({0})", "float"),
         # trigonometry
@@ -244,6 +248,8 @@ GRADIENTS = {
     "log2": lambda T, xs, z, gz: [gz / (xs[0] * _LOG_2)],
     "log10": lambda T, xs, z, gz: [gz / (xs[0] * _LOG_10)],
     "log1p": lambda T, xs, z, gz: [gz / (xs[0] + 1)],
+    "sigmoid": lambda T, xs, z, gz: [gz * z * (1 - z)],
+    "softplus": lambda T, xs, z, gz: [gz * T.sigmoid(xs[0])],
     "erf": lambda T, xs, z, gz: [gz * _TWO_OVER_SQRT_PI * T.exp(-xs[0] * xs[0])],
     "erfc": lambda T, xs, z, gz: [-gz * _TWO_OVER_SQRT_PI * T.exp(-xs[0] * xs[0])],
     "cos": lambda T, xs, z, gz: [-gz * T.sin(xs[0])],

@@ -13,4 +13,6 @@ from .variable import TensorConstant, TensorVariable
 
 globals().update(CONSTRUCTORS)
 
+from . import nnet  # noqa: E402  (T.nnet, as Theano)
+
 from clgraph.gradient import Lop, Rop, grad, verify_grad  # noqa: E402  (T.grad, as Theano)
