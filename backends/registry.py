@@ -4,6 +4,7 @@
 named ones. Two names for the same device share one Context. Contexts are created on
 first use, which also locks the flags that cannot change once a device is in use.
 """
+import atexit
 import re
 import sys
 import warnings
@@ -96,6 +97,8 @@ class ContextRegistry:
         announce = context is None or user_name is not None
         if context is None:
             config.lock_device_flags()
+            if not self._by_device:
+                atexit.register(self.finish_all)
             context = self._by_device[device.name] = self._contexts[device.name] = Context(device)
         if user_name is not None:
             context.names.append(user_name)
@@ -108,6 +111,17 @@ class ContextRegistry:
     def active(self):
         """The contexts created so far, one per device."""
         return list(self._by_device.values())
+
+    def finish_all(self):
+        """Wait for the work every context has queued. Run at exit: a driver still
+        building or running a kernel while the process tears down its libraries can
+        crash (PoCL compiles a kernel for its first launch in a worker thread, and the
+        last calls' updates run after their outputs were returned)."""
+        for context in self.active():
+            try:
+                context.synchronize()
+            except Exception:   # a failed command was the caller's to see; nothing to add at exit
+                pass
 
 
 registry = ContextRegistry()

@@ -120,3 +120,22 @@ def test_argument_on_another_context_is_an_error_naming_both():
     with pytest.raises(DeviceError, match="runs on context 'opencl0:0' but its argument 0 lives on "
                                           "context 'opencl0:1'"):
         kernel(N // 64, 64, foreign, np.float32(0), np.int32(1))
+
+
+def test_work_still_queued_at_exit_is_waited_for(kernel_context):
+    from clgraph.backends import registry
+    from conftest import run_python
+
+    a = empty(N, "float32", kernel_context)
+    event = spin_fill(kernel_context, a, 5.0)
+    registry.finish_all()
+    assert event.done()
+    # a process that used a context synchronizes it as it exits
+    code = """
+from clgraph.backends import get_context
+from clgraph.backends.context import Context
+get_context()
+Context.synchronize = lambda self: print('synchronized', self.name)
+"""
+    result = run_python(code)
+    assert result.returncode == 0 and "synchronized" in result.stdout, result.stderr
