@@ -172,6 +172,8 @@ ON_DEVICE = {
     "reductions": (lambda x: T.max(x, axis=1) + T.prod(x, axis=0).sum() + T.mean(x), [(3, 4)]),
     "indexing": (lambda x: x[1:, ::2] * x[[0, 2, 0]][:2, ::2], [(3, 4)]),
     "join_reshape": (lambda x, y: T.concatenate([x, y]).reshape((2, 10)), [(2, 4), (3, 4)]),
+    "sort_cumprod_repeat": (lambda x: T.sort(x, axis=1) * np.arange(1.0, 5.0) + T.cumprod(x, axis=0)
+                            + T.repeat(x, [2, 0, 1], axis=0)[:3], [(3, 4)]),
 }
 
 
@@ -222,9 +224,40 @@ def test_tile_and_repeat():
     check(lambda x: T.repeat(x, 2), points((2, 3)))
 
 
-def test_repeat_with_one_count_per_element_has_no_gradient():
-    from clgraph.gradient import NullTypeGradError
+def test_repeat_with_one_count_per_element():
+    weights = np.arange(1.0, 8.0)   # so each repeat's gradient differs
+    check(lambda x: T.repeat(x, [1, 0, 3, 2]) * weights[:6], points((4,)))
+    check(lambda x: T.repeat(x, [2, 1], axis=0) * weights[:3, None], points((2, 3)))
+    check(lambda x: T.repeat(x, np.array([3, 0, 1]), axis=1) * weights[:4], points((2, 3)))
+    check(lambda x: T.repeat(x, [1, 2, 1, 0, 1, 2]) * weights[:7], points((2, 3)))
+    check(lambda x: T.repeat(x, [2], axis=1) * weights[:6], points((2, 3)))   # one count for all
 
-    x = T.dvector("x")
-    with pytest.raises(NullTypeGradError, match="Repeat.*one count per element"):
-        T.grad(T.repeat(x, [1, 2]).sum(), x)
+
+@pytest.mark.parametrize("axis", [-1, 0, None])
+def test_sort(axis):
+    weights = np.arange(1.0, 13.0).reshape(3, 4)   # each sorted place has its own weight
+    check(lambda x: T.sort(x, axis=axis) * (weights if axis is not None else weights.ravel()),
+          points((3, 4)))
+    x = T.dmatrix("x")
+    assert T.grad(T.sum(T.argsort(x)), x) is not None   # integer positions: zero
+
+
+def test_take_along_axis_matches_numpy():
+    x, i = T.dmatrix("x"), T.lmatrix("i")
+    value = np.arange(12.0).reshape(3, 4)
+    for axis, index in [(1, [[3, 0, 1], [2, 2, 0], [0, 0, 3]]), (-1, [[1], [3], [0]]), (0, [[2, 0, 1, 1]]),
+                        (None, [[11, 0, 5]])]:
+        index = np.array(index)
+        got = function_of([x, i], T.take_along_axis(x, i if axis is not None else i[0], axis))(value, index)
+        np.testing.assert_array_equal(got, np.take_along_axis(value, index if axis is not None else index[0], axis))
+
+
+def function_of(inputs, output):
+    import clgraph
+
+    return clgraph.function(inputs, output, mode=HOST)
+
+
+def test_cumprod():
+    check(lambda x: T.cumprod(x, axis=1), points((3, 4), low=0.5, high=2))
+    check(lambda x: T.cumprod(x) * T.arange(12), points((3, 4), low=0.5, high=2))

@@ -462,15 +462,15 @@ class CumOp(Op):
         return [(_product(shape),)] if self.axis is None else [tuple(shape)]
 
     def L_op(self, inputs, outputs, output_grads):
-        from clgraph.gradient import grad_not_implemented
-
-        (x,), (gz,) = inputs, output_grads
-        if self.mode == "mul":
-            return [grad_not_implemented(self, 0, x)]
-        # each input element adds to the outputs after it: a cumulative sum from the end
+        (x,), (z,), (gz,) = inputs, outputs, output_grads
+        # each input element adds to the outputs after it: a cumulative sum from the end;
+        # for products, of gz * z / x (Theano's: not defined where x has zeros)
         axis = 0 if self.axis is None else self.axis
         reverse = tuple(slice(None, None, -1) if a == axis else slice(None) for a in range(gz.ndim))
-        g = CumOp(axis, "add")(gz[reverse])[reverse]
+        if self.mode == "mul":
+            g = CumOp(axis, "add")((gz * z)[reverse])[reverse] / (x.flatten() if self.axis is None else x)
+        else:
+            g = CumOp(axis, "add")(gz[reverse])[reverse]
         return [g.reshape(x.shape, ndim=x.ndim) if self.axis is None else g]
 
     def __str__(self):

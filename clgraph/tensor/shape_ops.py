@@ -698,20 +698,25 @@ class Repeat(Op):
         return [[True], [False]]
 
     def L_op(self, inputs, outputs, output_grads):
-        # axis ``axis`` of the output is (length, repeats) flattened: sum over the repeats
-        from clgraph.gradient import grad_not_implemented
-
         from .math import sum as sum_
 
         x, repeats = inputs
+        (gz,) = output_grads
+        flat_x = x if self.axis is not None else flatten(x)
+        axis = 0 if self.axis is None else self.axis
         if repeats.ndim:
-            return [grad_not_implemented(self, 0, x, "(with one count per element)"), None]
-        if self.axis is None:
-            lengths, axis = [shape_i(flatten(x), 0)], 0
-        else:
-            lengths, axis = [shape_i(x, a) for a in range(x.ndim)], self.axis
-        split = reshape(output_grads[0], lengths[:axis] + [lengths[axis], repeats] + lengths[axis + 1:])
-        g = sum_(split, axis + 1)
+            # each output element adds to the element it repeats: a scatter-add of gz
+            # at the source index of every output position (repeats of 0 get nothing)
+            from .subtensor import inc_subtensor
+
+            length = shape_i(flat_x, axis)
+            sources = Repeat(0)(arange(length), repeats)
+            key = (slice(None),) * axis + (sources,)
+            g = inc_subtensor(zeros_like(flat_x)[key], gz)
+        else:   # axis ``axis`` of the output is (length, repeats) flattened: sum the repeats
+            lengths = [shape_i(flat_x, a) for a in range(flat_x.ndim)]
+            split = reshape(gz, lengths[:axis] + [lengths[axis], repeats] + lengths[axis + 1:])
+            g = sum_(split, axis + 1)
         return [g if self.axis is not None else reshape(g, x.shape, ndim=x.ndim), None]
 
 

@@ -46,6 +46,21 @@ class SortOp(Op):
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
+    def L_op(self, inputs, outputs, output_grads):
+        """Each element's gradient is that of the place it was sorted to: gz read at the
+        rank of every element (the inverse of the sorting permutation)."""
+        from clgraph.gradient import grad_not_implemented
+
+        from .subtensor import take_along_axis
+
+        a, axis = inputs
+        value = get_scalar_constant_value(axis)
+        if value is None:
+            return [grad_not_implemented(self, 0, a, "(with a symbolic axis)"), None]
+        axis = normalize_axis(str(self), value, a.ndim)
+        rank = ArgSortOp("stable")(ArgSortOp("stable")(a, axis), axis)
+        return [take_along_axis(output_grads[0], rank, axis), None]
+
     def __str__(self):
         return f"{type(self).__name__}{{{self.kind}}}"
 
@@ -58,6 +73,11 @@ class ArgSortOp(SortOp):
     def _run(self, a, axis):
         # stable whatever the kind: ties keep their order, as on every device
         return np.argsort(a, axis=axis, kind="stable")
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .shape_ops import zeros_like
+
+        return [zeros_like(inputs[0]), None]   # integer positions: piecewise constant
 
 
 def _prepare(a, axis):

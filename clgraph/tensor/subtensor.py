@@ -660,6 +660,24 @@ def take(a, indices, axis=None):
     return a[(slice(None),) * (axis % a.ndim) + (indices,)]
 
 
+def take_along_axis(arr, indices, axis):
+    """numpy.take_along_axis: ``arr`` indexed along ``axis`` by ``indices`` (of arr's
+    ndim; other axes broadcast); axis None: along the flattened ``arr``."""
+    from .shape_ops import arange, normalize_axis
+
+    arr, indices = as_tensor_variable(arr), as_tensor_variable(indices)
+    if axis is None:
+        arr, axis = arr.flatten(), 0
+    if indices.ndim != arr.ndim:
+        raise ValueError(f"take_along_axis: indices must have the ndim of arr ({arr.ndim}), got {indices} with "
+                         f"{indices.ndim}")
+    axis = normalize_axis("take_along_axis", axis, arr.ndim)
+    key = tuple(indices if d == axis else
+                arange(arr.shape[d]).dimshuffle(*["x" if e != d else 0 for e in range(arr.ndim)])
+                for d in range(arr.ndim))
+    return arr[key]
+
+
 # -- printing -------------------------------------------------------------------------
 
 def _register_pp():
@@ -685,4 +703,4 @@ _register_pp()
 
 __all__ = ["AdvancedIncSubtensor", "AdvancedSubtensor", "ArrayIndex", "IncSubtensor", "Nonzero",
            "ScalarIndex", "Subtensor", "flatnonzero", "get_idx_list", "inc_subtensor", "nonzero",
-           "nonzero_values", "set_subtensor", "subtensor", "take"]
+           "nonzero_values", "set_subtensor", "subtensor", "take", "take_along_axis"]
