@@ -196,12 +196,19 @@ class PyOpenCLPeer:
         return Case(lambda: kernel(self.queue, (1,), None, out), wait=lambda result: self.queue.finish())
 
 
+# How each compiling peer is made (an ImportError: not installed), in table order.
+PEER_MAKERS = {
+    "clgraph": ClgraphPeer,
+    "PyTensor C": lambda: PyTensorPeer(True),
+    "PyTensor default": lambda: PyTensorPeer(False),
+    "JAX jit": JaxPeer,
+}
+
+
 def load_peers():
     """{name: peer, or the reason it is missing}, in table order."""
     peers = {"numpy": NumpyPeer()}
-    makers = [("clgraph", ClgraphPeer), ("PyTensor C", lambda: PyTensorPeer(True)),
-              ("PyTensor default", lambda: PyTensorPeer(False)), ("JAX jit", JaxPeer)]
-    for name, make in makers:
+    for name, make in PEER_MAKERS.items():
         try:
             peers[name] = make()
         except ImportError:
