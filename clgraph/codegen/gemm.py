@@ -78,9 +78,10 @@ def blocked_band(dtype):
 
 
 @lru_cache(maxsize=None)
-def blocked_gemm(dtype, width):
+def blocked_gemm(dtype, width, vectors_only=False):
     """(kernel name, source) of the register-blocked GEMM on vectors of ``width``; the
-    program also holds the kernels ``name + "_pack_b"``, ``"_gemv"`` and ``"_gevm"``."""
+    program also holds the kernel ``name + "_pack_b"``. With ``vectors_only`` the
+    program holds only the kernels ``name + "_gemv"`` and ``"_gevm"``."""
     dtype = np.dtype(dtype)
     ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
     rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
@@ -99,6 +100,7 @@ def blocked_gemm(dtype, width):
               for r in range(rows) for v in range(vectors)]
     return name, render(
         "gemm_blocked.c", name=name, ctype=ctype, vtype=vtype, width=width, rows=rows, vectors=vectors,
+        matrix_kernels=int(not vectors_only), vector_kernels=int(vectors_only),
         cols=vectors * width, band=blocked_band(dtype), pack_rows=PACK_ROWS, span_vectors=GEVM_VECTORS,
         load_elements=", ".join(f"(p)[{e}]" for e in range(width)),
         horizontal_sum=" + ".join(f"acc.s{e:x}" for e in range(width)),
@@ -130,7 +132,10 @@ def sources(dialect, device, dtype):
     """{kernel name: source} of every matrix-product kernel of ``dtype`` that runs on
     ``device`` in ``dialect``."""
     width = blocked_width(device, dtype) if dialect == "opencl" else 0
-    return dict([blocked_gemm(dtype, width) if width else tiled_gemm(dtype), gemv(dtype)])
+    if not width:
+        return dict([tiled_gemm(dtype), gemv(dtype)])
+    name, vector_source = blocked_gemm(dtype, width, vectors_only=True)   # keyed by its first kernel
+    return dict([blocked_gemm(dtype, width), (name + "_gemv", vector_source), gemv(dtype)])
 
 
 __all__ = ["DTYPES", "supported", "blocked_width", "blocked_gemm", "tiled_gemm", "gemv", "sources"]

@@ -232,7 +232,7 @@ class GpuDot(DeviceOp):
         columns_contiguous = sa0 == 1 or m == 1
         width = gemm.blocked_width(context.info, dtype)
         if width and (rows_contiguous or columns_contiguous):
-            name, source = gemm.blocked_gemm(dtype, width)
+            name, source = gemm.blocked_gemm(dtype, width, vectors_only=True)
             if rows_contiguous:   # a row of a times x per work-item
                 kernel = self._kernel(context, (name + "_gemv", source))
                 if sx != 1 and k > 1:

@@ -33,6 +33,10 @@
         if (beta != 0) out_ += beta * GEMM_LOAD(c); \
         GEMM_STORE(c, out_) }
 
+/* A program holds the matrix kernels (${name}, _batched, _pack_b) or the vector ones
+ * (_gemv, _gevm): each is a long build, and a graph of matrix-vector products needs no
+ * GEMM. */
+#if ${matrix_kernels}
 DEVICE_FUNC INLINE void ${name}_blocks(GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
                                        const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
                                        ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
@@ -138,6 +142,9 @@ KERNEL void ${name}_pack_b(GLOBAL_MEM char *out_base, ga_ssize out_off,
     }
 }
 
+#endif
+
+#if ${vector_kernels}
 /* Matrix-vector product on vectors: y[i] = alpha * sum over k of A[i, k] x[k] + beta * y[i]
  * (y not read when beta == 0) for A with contiguous rows and a contiguous x; strides in
  * elements. A work-item computes one row with four vector accumulators (independent
@@ -215,6 +222,7 @@ KERNEL void ${name}_gevm(GLOBAL_MEM char *y_base, ga_ssize y_off,
         y[j * sy] = beta != 0 ? alpha * sum + beta * y[j * sy] : alpha * sum;
     }
 }
+#endif
 
 #undef GEMM_OUT
 #undef GEMM_STORE
