@@ -40,6 +40,9 @@ def _check_dtype(context, dtype):
     return info.dtype
 
 
+_ALL = slice(None)
+
+
 class DeviceArray:
     """An array on a context. Build one with ``to_device``, ``empty`` or ``zeros``."""
 
@@ -148,7 +151,11 @@ class DeviceArray:
 
     # views --------------------------------------------------------------------------
     def _view(self, shape, strides, offset):
-        return DeviceArray(self.context, self.block, shape, self.dtype, strides, offset)
+        # the hot path of every view: fields copied, not validated again as in __init__
+        view = object.__new__(type(self))
+        view.context, view.block, view.dtype = self.context, self.block, self.dtype
+        view.shape, view.strides, view.offset = tuple(shape), tuple(strides), int(offset)
+        return view
 
     def reshape(self, *shape):
         """A view when the data is C-contiguous; a contiguous copy first otherwise."""
@@ -192,21 +199,26 @@ class DeviceArray:
 
     def __getitem__(self, key):
         """Basic indexing: integers, slices (any step), Ellipsis and None."""
-        key = key if isinstance(key, tuple) else (key,)
-        if any(k is Ellipsis for k in key):
-            at = key.index(Ellipsis)
-            fill = self.ndim - sum(k is not None for k in key if k is not Ellipsis)
-            key = key[:at] + (slice(None),) * fill + key[at + 1:]
-        if sum(k is not None for k in key) > self.ndim:
+        key = key if type(key) is tuple else (key,)
+        ndim = len(self.shape)
+        used, at = 0, None   # indices that take an axis; where the Ellipsis is
+        for position, k in enumerate(key):
+            if k is Ellipsis:
+                at = position
+            elif k is not None:
+                used += 1
+        if used > ndim:
             raise IndexError(f"too many indices ({len(key)}) for a DeviceArray of shape {self.shape}")
+        rest = (_ALL,) * (ndim - used)
+        key = key + rest if at is None else key[:at] + rest + key[at + 1:]
         shape, strides, offset, axis = [], [], self.offset, 0
-        for k in key + (slice(None),) * (self.ndim - sum(k is not None for k in key)):
+        for k in key:
             if k is None:
                 shape.append(1)
                 strides.append(0)
                 continue
             n, s = self.shape[axis], self.strides[axis]
-            if isinstance(k, slice):
+            if type(k) is slice:
                 start, stop, step = k.indices(n)
                 count = len(range(start, stop, step))
                 offset += start * s if count else 0

@@ -334,6 +334,55 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     return products if isinstance(f, (list, tuple)) else products[0]
 
 
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Jacobian of ``expression`` with respect to ``wrt`` (a variable, or a list or
+    tuple of them: the result has the same structure): J[i] = grad(expression[i], wrt),
+    one row per element of ``expression`` (flattened), each of wrt's shape. A scalar
+    expression gives its gradient. Computed, as Theano does, by a scan over the
+    elements, whose inner function is the gradient of one of them."""
+    import clgraph.tensor as T
+    from clgraph.scan_module import scan
+
+    expression = T.as_tensor_variable(expression)
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    if expression.ndim == 0:
+        return grad(expression, wrt, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+    if expression.ndim > 1:
+        expression = expression.flatten()
+
+    def rows(i, expression, *wrt_list):
+        return [grad(expression[i], x, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+                for x in wrt_list]
+
+    jacobians, updates = scan(rows, sequences=T.arange(expression.shape[0]), non_sequences=[expression] + wrt_list,
+                              return_list=True)
+    if updates:
+        raise ValueError(f"jacobian: differentiating {expression} made updates of shared variables "
+                         f"({', '.join(map(str, updates))}); random draws cannot be differentiated")
+    return jacobians[0] if single else type(wrt)(jacobians)
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Hessian of the scalar ``cost`` with respect to ``wrt`` (a vector, or a list or
+    tuple of vectors): the Jacobian of its gradient."""
+    import clgraph.tensor as T
+
+    cost = T.as_tensor_variable(cost)
+    if cost.ndim != 0:
+        raise TypeError(f"hessian: cost must be a scalar, got {cost} with {cost.ndim} dimensions")
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    for x in wrt_list:
+        if getattr(x, "ndim", None) != 1:
+            raise TypeError(f"hessian: wrt must be vectors, got {x} with {getattr(x, 'ndim', None)} dimensions "
+                            "(flatten a matrix before building the cost)")
+    hessians = [jacobian(grad(cost, x, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs),
+                         x, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+                for x in wrt_list]
+    return hessians[0] if single else type(wrt)(hessians)
+
+
 # ---------------------------------------------------------------------------------------
 # the finite-difference check
 
@@ -417,5 +466,5 @@ def _check_close(analytic, numeric, abs_tol, rel_tol):
 
 
 __all__ = ["DisconnectedInputError", "DisconnectedType", "GradientError", "Lop", "NullType",
-           "NullTypeGradError", "disconnected_type", "grad", "grad_not_implemented",
-           "grad_undefined", "numeric_grad", "verify_grad"]
+           "NullTypeGradError", "Rop", "disconnected_type", "grad", "grad_not_implemented",
+           "grad_undefined", "hessian", "jacobian", "numeric_grad", "verify_grad"]

@@ -47,3 +47,10 @@ def run_python(code, flags="", pocl_devices="pthread pthread", timeout=120):
     env["CLGRAPH_FLAGS"] = ",".join(filter(None, [os.environ["CLGRAPH_FLAGS"], flags]))
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The tests' profiles are checked by the tests; none is printed when the run exits."""
+    from clgraph.compile import profiling
+
+    profiling._profiles.clear()

@@ -54,6 +54,59 @@ def test_seed_lop():
     np.testing.assert_array_equal(function([v, x], VJ)([2, 2], [0, 1]), [[0, 0], [2, 2]])
 
 
+@pytest.mark.parametrize("mode", [None, HOST], ids=["device", "host"])
+def test_seed_jacobian_and_hessian_by_scan(mode):
+    x = T.dvector("x")
+    y = x ** 2
+    J, updates = clgraph.scan(lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]),
+                              non_sequences=[y, x])
+    f = function([x], J, updates=updates, mode=mode)
+    np.testing.assert_array_equal(f([4, 4]), [[8, 0], [0, 8]])
+    cost = y.sum()
+    gy = T.grad(cost, x)
+    H, updates = clgraph.scan(lambda i, gy, x: T.grad(gy[i], x), sequences=T.arange(gy.shape[0]),
+                              non_sequences=[gy, x])
+    f = function([x], H, updates=updates, mode=mode)
+    np.testing.assert_array_equal(f([4, 4]), [[2, 0], [0, 2]])
+
+
+@pytest.mark.parametrize("mode", [None, HOST], ids=["device", "host"])
+def test_jacobian_and_hessian_functions(mode):
+    x, m = T.dvector("x"), T.dmatrix("m")
+    assert T.jacobian is clgraph.gradient.jacobian and T.hessian is clgraph.gradient.hessian
+    value = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(function([x], T.jacobian(x ** 2, x), mode=mode)(value), np.diag(2 * value))
+    # several variables, a matrix expression (its elements, flattened) and a matrix variable
+    y = T.dot(m, x) * T.sum(x)
+    jm, jx = T.jacobian(y, [m, x])
+    mv = np.arange(6.0).reshape(2, 3)
+    got_m, got_x = function([m, x], [jm, jx], mode=mode)(mv, value)
+    s, mx = value.sum(), mv @ value
+    np.testing.assert_allclose(got_x, mv * s + mx[:, None])
+    expected_m = np.zeros((2, 2, 3))
+    for i in range(2):
+        expected_m[i, i] = value * s
+    np.testing.assert_allclose(got_m, expected_m)
+    np.testing.assert_allclose(function([m], T.jacobian(m * 2, m), mode=mode)(mv).shape, (6, 2, 3))
+    # a scalar expression: its gradient
+    np.testing.assert_allclose(function([x], T.jacobian(T.sum(x ** 3), x), mode=mode)(value), 3 * value ** 2)
+    # the Hessian of a cost, also of several vectors
+    a = T.dvector("a")
+    cost = T.sum(x ** 3) + T.sum(x * a) ** 2
+    hx, ha = T.hessian(cost, [x, a])
+    got_x, got_a = function([x, a], [hx, ha], mode=mode)(value, value[::-1].copy())
+    np.testing.assert_allclose(got_x, np.diag(6 * value) + 2 * np.outer(value[::-1], value[::-1]))
+    np.testing.assert_allclose(got_a, 2 * np.outer(value, value))
+
+
+def test_hessian_refuses_non_scalar_costs_and_matrices():
+    x, m = T.dvector("x"), T.dmatrix("m")
+    with pytest.raises(TypeError, match="hessian: cost must be a scalar"):
+        T.hessian(x ** 2, x)
+    with pytest.raises(TypeError, match="hessian: wrt must be vectors"):
+        T.hessian(T.sum(m ** 2), m)
+
+
 def test_seed_logistic_regression_trains_on_the_device_as_on_the_host():
     with clgraph.config.change_flags(floatX="float32"):
         rng = np.random.RandomState(0)

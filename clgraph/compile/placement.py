@@ -115,8 +115,11 @@ class _Placer:
         self.shape_values = set()   # ids of host integers computed from shapes
 
     def _is_shape_arithmetic(self, node, inputs):
-        """Integer work on shapes, constants and 0-d integers (sizes, indices): the host
+        """Integer work on shapes, constants and 0-d integers (sizes, indices), and
+        elementwise 0-d arithmetic on shapes (the 1 / n of a mean's gradient): the host
         does it, sparing launches and read-backs of numbers the host needs anyway."""
+        if self._is_scalar_of_shapes(node, inputs):
+            return True
         if not all(_small_integer(v) for v in node.outputs) or not all(
                 id(v) in self.shape_values or (_location(v) == "cpu" and _small_integer(v)
                                                and (v.ndim == 0 or isinstance(v, Constant)))
@@ -125,6 +128,11 @@ class _Placer:
         # vectors: shapes and their parts, not new sequences (arange of a length)
         return (all(v.ndim == 0 for v in node.outputs) or isinstance(node.op, MakeVector)
                 or any(v.ndim == 1 and id(v) in self.shape_values for v in inputs))
+
+    def _is_scalar_of_shapes(self, node, inputs):
+        return (isinstance(node.op, Elemwise) and all(v.ndim == 0 for v in node.outputs)
+                and any(id(v) in self.shape_values for v in inputs)
+                and all(id(v) in self.shape_values or (isinstance(v, Constant) and v.ndim == 0) for v in inputs))
 
     def move(self, var, context):
         """``var`` on ``context``, through a transfer made once."""
@@ -194,3 +202,4 @@ def place(fgraph, input_contexts, output_contexts, default):
 # Modules of device ops for other op families register themselves on import.
 from . import (device_argmax, device_blas, device_creation, device_cumulative, device_indexing,  # noqa: E402,F401
                device_layout, device_reduce, device_softmax, device_sort)
+from clgraph.scan_module import device as scan_device  # noqa: E402,F401

@@ -15,4 +15,4 @@ globals().update(CONSTRUCTORS)
 
 from . import nnet  # noqa: E402  (T.nnet, as Theano)
 
-from clgraph.gradient import Lop, Rop, grad, verify_grad  # noqa: E402  (T.grad, as Theano)
+from clgraph.gradient import Lop, Rop, grad, hessian, jacobian, verify_grad  # noqa: E402  (T.grad, as Theano)

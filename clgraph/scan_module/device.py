@@ -1,0 +1,64 @@
+"""Scan on a device: the loop's state stays in device memory.
+
+The step graph is compiled once for the node's context with every inner input on that
+context. Each step calls it with views (a sequence's entry, a past value inside the
+output buffer) and copies its results into the preallocated output buffers on the
+device, so no value crosses to the host per step; only n_steps comes from the host, and
+an ``until`` condition is read back after each step.
+"""
+from clgraph.backends import empty, get_context
+from clgraph.backends.array import _strided_copy
+from clgraph.compile.device_ops import DeviceOp
+from clgraph.compile.placement import _keeps_on_host, register_device_implementation
+from clgraph.graph.basic import Apply
+from clgraph.tensor.transfer import type_on
+
+from .op import Scan, run_loop
+
+
+def copy_into(target, value):
+    """Write the DeviceArray ``value`` into ``target`` (a C-contiguous view of the same
+    shape, on the same context) with a device copy."""
+    if not target.size:
+        return
+    if value.c_contiguous and value.dtype == target.dtype:
+        target.context.copy(target.block, target.offset, value.block, value.offset, target.nbytes)
+    else:
+        _strided_copy(target, value)
+
+
+class DeviceStorage:
+    """The loop's buffers as DeviceArrays on one context."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def empty(self, shape, dtype):
+        return empty(shape, dtype, self.context)
+
+    write = staticmethod(copy_into)
+
+
+class GpuScan(DeviceOp):
+    """A Scan node run on device context ``context`` (n_steps, input 0, is a host value)."""
+
+    __props__ = ("scan", "context")
+
+    def __init__(self, scan, context):
+        self.scan = scan
+        self.context = context
+
+    def make_node(self, *inputs):
+        host = self.scan.make_node(*inputs)
+        return Apply(self, host.inputs, [type_on(self.context, t.dtype, t.shape)() for t in self.scan.output_types])
+
+    def perform(self, node, inputs):
+        step = self.scan.inner_function(self.context)
+        return run_loop(self.scan, inputs, DeviceStorage(get_context(self.context)), step)
+
+    def __str__(self):
+        return f"GpuScan{{{self.scan.scan_name}}}"
+
+
+register_device_implementation(Scan)(_keeps_on_host(
+    [0], lambda node, inputs, context: GpuScan(node.op, context).make_node(*inputs)))

@@ -1,0 +1,238 @@
+"""The Scan op: a loop whose body is a compiled inner graph (the step).
+
+Outer inputs, in order: the number of steps (an int64 scalar), the sequences (one
+array per sequence and tap, already sliced so that step ``t`` reads entry ``t``), the
+initial states (for each output fed back: an array whose leading entries are its past
+values, as many as its deepest tap reaches), the current values of the shared
+variables the step updates, and the non-sequences (those given and those found in the
+step's graph). Inner inputs follow the same order: one slice per sequence tap, one past
+value per output tap, the shared values, the non-sequences. Inner outputs: the new value
+of each output, the new value of each updated shared variable, and the stop condition
+when the step ends in ``until``. Outer outputs: each output stacked over the steps (the
+new entries only, as Theano), then the final value of each updated shared variable.
+
+The loop itself (``run_loop``) is written once over a storage strategy, so the host
+reference (numpy) and the device version (DeviceArrays, copies on the device) share it.
+"""
+import numpy as np
+
+from clgraph.graph.basic import Apply
+from clgraph.graph.fg import FunctionGraph
+from clgraph.graph.op import Op
+from clgraph.tensor.type import TensorType
+
+
+def compile_inner(inputs, outputs, mode, allow_gc, context=None, output_contexts=None):
+    """A VM running the step graph from ``inputs`` to ``outputs``: on the host, or with
+    every input on device ``context`` and outputs placed at ``output_contexts``. Step
+    outputs are copied out at once, so the VM may overwrite them at the next step."""
+    from clgraph.compile.mode import get_mode
+    from clgraph.compile.placement import place
+    from clgraph.compile.vm import VM
+
+    mode = get_mode(mode)
+    fgraph = FunctionGraph(inputs, outputs)
+    mode.optimize(fgraph)
+    if context is not None:
+        fgraph = place(fgraph, [context] * len(inputs), output_contexts, context)
+        mode.optimize(fgraph, stage="device")
+    return VM(fgraph.toposort(), fgraph.inputs, fgraph.outputs, allow_gc=allow_gc,
+              borrowed=range(len(outputs)))
+
+
+def compatible_types(a, b):
+    """Whether values of TensorTypes ``a`` and ``b`` may be the same (dtype, ndim, and
+    static lengths where both know them)."""
+    return a.dtype == b.dtype and a.ndim == b.ndim and all(
+        x is None or y is None or x == y for x, y in zip(a.shape, b.shape))
+
+
+def _merged_shape(a, b):
+    return tuple(x if x is not None else y for x, y in zip(a.shape, b.shape))
+
+
+class Scan(Op):
+    """A loop over ``n_steps`` steps of the step graph ``inner_inputs -> inner_outputs``.
+
+    ``state_taps``: for each output, the (negative) taps at which the step reads its
+    past values, () for an output that is not fed back. ``n_seqs``: sequence slices;
+    ``n_shared``: shared variables the step updates; ``until``: whether the last inner
+    output is a stop condition. Two Scan ops are equal only when they are the same
+    object (each has its own step graph)."""
+
+    def __init__(self, inner_inputs, inner_outputs, n_seqs, state_taps, n_shared, until=False,
+                 name=None, mode=None, allow_gc=None):
+        self.inner_inputs = list(inner_inputs)
+        self.inner_outputs = list(inner_outputs)
+        self.n_seqs = n_seqs
+        self.state_taps = tuple(tuple(taps) for taps in state_taps)
+        self.n_shared = n_shared
+        self.until = until
+        self.scan_name = name or "scan_fn"
+        self.mode = mode
+        self.allow_gc = bool(allow_gc)
+        self._inner_functions = {}   # context name (None: the host) -> compiled step
+        n_taps = sum(len(taps) for taps in self.state_taps)
+        self.n_outputs = len(self.state_taps)
+        self.n_initials = sum(1 for taps in self.state_taps if taps)
+        self.n_nonseqs = len(self.inner_inputs) - n_seqs - n_taps - n_shared
+        first_tap, at = [], n_seqs
+        for taps in self.state_taps:
+            first_tap.append(at if taps else None)
+            at += len(taps)
+        self.shared_start = at
+        self.state_types = [self.inner_inputs[k].type if k is not None else self.inner_outputs[j].type
+                            for j, k in enumerate(first_tap)]
+        self.output_types = [
+            TensorType(t.dtype, (None,) + _merged_shape(t, self.inner_outputs[j].type))
+            for j, t in enumerate(self.state_types)] + [
+            TensorType(v.type.dtype, v.type.shape) for v in self.inner_inputs[at:at + n_shared]]
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+    def __str__(self):
+        return f"Scan{{{self.scan_name}}}"
+
+    # the outer node ------------------------------------------------------------------
+    def expected_inputs(self):
+        """(what it is, TensorType) of each outer input after n_steps."""
+        stacked = [(f"sequence {k}", self.inner_inputs[k].type, 1) for k in range(self.n_seqs)]
+        initials = [(f"the initial state of output {j}", t, 1)
+                    for j, (t, taps) in enumerate(zip(self.state_types, self.state_taps)) if taps]
+        rest = self.inner_inputs[self.shared_start:]
+        shared = [(f"updated shared value {k}", v.type, 0) for k, v in enumerate(rest[:self.n_shared])]
+        others = [(f"non-sequence {k}", v.type, 0) for k, v in enumerate(rest[self.n_shared:])]
+        return stacked + initials + shared + others
+
+    def make_node(self, n_steps, *inputs):
+        if n_steps.ndim != 0 or np.dtype(n_steps.type.dtype).kind not in "iu":
+            raise TypeError(f"{self}: n_steps must be an integer scalar, got {n_steps} of type {n_steps.type}")
+        expected = self.expected_inputs()
+        if len(inputs) != len(expected):
+            raise TypeError(f"{self} takes {len(expected) + 1} inputs, got {len(inputs) + 1}")
+        for var, (what, inner, lead) in zip(inputs, expected):
+            want = TensorType(inner.dtype, (None,) * lead + inner.shape)
+            if not compatible_types(var.type, want):
+                raise TypeError(f"{self}: {what} must be of type {want}, got {var} of type {var.type}")
+        return Apply(self, [n_steps, *inputs], [t() for t in self.output_types])
+
+    def infer_shape(self, node, input_shapes):
+        if self.until or not all(self.state_taps):
+            raise NotImplementedError(f"{self}: the number of steps or a step's shape is known only "
+                                      "when it runs")
+        initials = input_shapes[1 + self.n_seqs:1 + self.n_seqs + self.n_initials]
+        shared = input_shapes[1 + self.n_seqs + self.n_initials:][:self.n_shared]
+        return [(node.inputs[0],) + tuple(shape[1:]) for shape in initials] + list(shared)
+
+    # running -------------------------------------------------------------------------
+    def inner_function(self, context=None):
+        """The compiled step, for the host (None) or device ``context``: compiled once."""
+        function = self._inner_functions.get(context)
+        if function is None:
+            outputs = None if context is None else (
+                [context] * (len(self.inner_outputs) - self.until) + ["cpu"] * self.until)
+            function = self._inner_functions[context] = compile_inner(
+                self.inner_inputs, self.inner_outputs, self.mode, self.allow_gc, context, outputs)
+        return function
+
+    def perform(self, node, inputs):
+        return run_loop(self, inputs, HostStorage, self.inner_function())
+
+
+class HostStorage:
+    """The loop's buffers as numpy arrays (the device version: scan_module.device)."""
+
+    @staticmethod
+    def empty(shape, dtype):
+        return np.empty(shape, dtype)
+
+    @staticmethod
+    def write(target, value):
+        target[...] = value
+
+
+class _Buffer:
+    """Where one fed-back value lives: ``length`` entries used as a ring (for outputs the
+    ring never wraps: it holds the past values and every step; for updated shared
+    variables it holds the current and the next value). Step ``t`` writes entry
+    ``(depth + t) % length`` and reads tap ``k`` at ``(depth + t + k) % length``."""
+
+    def __init__(self, what, array, depth):
+        self.what, self.array, self.depth = what, array, depth
+        self.length = array.shape[0]
+
+    def read(self, t, tap):
+        return self.array[(self.depth + t + tap) % self.length, ...]
+
+    def write(self, storage, t, value):
+        target = self.array[(self.depth + t) % self.length, ...]
+        if tuple(value.shape) != tuple(target.shape):
+            raise ValueError(f"{self.what}: step {t} gave a value of shape {tuple(value.shape)}, but its "
+                             f"initial state or earlier steps have shape {tuple(target.shape)}; every "
+                             "step must give the same shape")
+        storage.write(target, value)
+
+
+def _initial_buffer(storage, what, initial, depth, extra):
+    """A buffer holding the ``depth`` entries of ``initial`` and room for ``extra`` more."""
+    if initial.shape[0] != depth:
+        raise ValueError(f"{what}: the initial state needs {depth} entries (for its taps), got an "
+                         f"array of shape {tuple(initial.shape)}")
+    array = storage.empty((depth + extra,) + tuple(initial.shape[1:]), initial.dtype)
+    if depth:
+        storage.write(array[:depth], initial)
+    return _Buffer(what, array, depth)
+
+
+def run_loop(op, inputs, storage, step):
+    """The outputs of ``op`` for ``inputs``, running the compiled ``step`` (a VM) once per
+    step; ``storage`` allocates the buffers and copies values into them."""
+    n_steps = int(inputs[0])
+    if n_steps < 0:
+        raise ValueError(f"{op}: n_steps must not be negative, got {n_steps}")
+    at = 1 + op.n_seqs
+    sequences = inputs[1:at]
+    for k, seq in enumerate(sequences):
+        if seq.shape[0] < n_steps:
+            raise ValueError(f"{op}: sequence {k} has {seq.shape[0]} entries (after its taps), fewer "
+                             f"than the {n_steps} steps to run")
+    initials = iter(inputs[at:at + op.n_initials])
+    at += op.n_initials
+    shared = inputs[at:at + op.n_shared]
+    non_sequences = list(inputs[at + op.n_shared:])
+    names = [f"scan output {j}" for j in range(op.n_outputs)]
+    buffers = [_initial_buffer(storage, names[j], next(initials), -min(taps), n_steps) if taps else None
+               for j, taps in enumerate(op.state_taps)]
+    states = [_initial_buffer(storage, f"the update of shared value {k}", value[None, ...], 1, 1)
+              for k, value in enumerate(shared)]
+    done = n_steps
+    for t in range(n_steps):
+        args = [seq[t, ...] for seq in sequences]
+        for buffer, taps in zip(buffers, op.state_taps):
+            args += [buffer.read(t, k) for k in taps]
+        args += [state.read(t, -1) for state in states]
+        results = step(args + non_sequences)
+        for j, value in enumerate(results[:op.n_outputs]):
+            if buffers[j] is None:   # an output not fed back: its shape is the first step's
+                array = storage.empty((n_steps,) + tuple(value.shape), op.output_types[j].dtype)
+                buffers[j] = _Buffer(names[j], array, 0)
+            buffers[j].write(storage, t, value)
+        for state, value in zip(states, results[op.n_outputs:]):
+            state.write(storage, t, value)
+        # the condition is read back on the host at every step: the loop cannot know
+        # whether to go on otherwise
+        if op.until and bool(np.asarray(results[-1])):
+            done = t + 1
+            break
+    outputs = []
+    for j, buffer in enumerate(buffers):
+        if buffer is None:   # no step ran: nothing tells the shape but the static one
+            shape = tuple(0 if n is None else n for n in op.output_types[j].shape[1:])
+            outputs.append(storage.empty((0,) + shape, op.output_types[j].dtype))
+        else:
+            outputs.append(buffer.array[buffer.depth:buffer.depth + done])
+    return outputs + [state.read(done, -1) for state in states]
