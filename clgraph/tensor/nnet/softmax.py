@@ -39,20 +39,19 @@ def _same_float_dtype(*variables):
     return [v if v.dtype == dtype else cast(v, dtype) for v in variables]
 
 
-def _class_matrix(op, name, value):
+def _float_of_ndim(op, name, value, ndim, what):
     var = _float_tensor(op, name, value)
-    if var.ndim != 2:
-        raise TypeError(f"{op}: {name} must be a matrix (rows of classes), got {var} with {var.ndim} "
-                        "dimensions")
+    if var.ndim != ndim:
+        raise TypeError(f"{op}: {name} must be {what}, got {var} with {var.ndim} dimensions")
     return var
+
+
+def _class_matrix(op, name, value):
+    return _float_of_ndim(op, name, value, 2, "a matrix (rows of classes)")
 
 
 def _row_vector(op, name, value):
-    var = _float_tensor(op, name, value)
-    if var.ndim != 1:
-        raise TypeError(f"{op}: {name} must be a vector (one value per row), got {var} with {var.ndim} "
-                        "dimensions")
-    return var
+    return _float_of_ndim(op, name, value, 1, "a vector (one value per row)")
 
 
 def _class_indices(op, value):
@@ -149,33 +148,34 @@ class _AlongAxis(Op):
         return f"{type(self).__name__}{{axis={self.axis}}}"
 
 
-class Softmax(_AlongAxis):
-    """exp(x) / sum(exp(x)) along ``axis``, computed from x minus its line maximum."""
+class _Normalizer(_AlongAxis):
+    """softmax-like ops of one float input: ``reference(x, axis)`` in numpy, and the
+    fused op of their gradient, ``grad_op`` (set below, once it is defined)."""
+
+    reference = grad_op = None
 
     def make_node(self, x):
         x = _float_tensor(self, "x", x)
         return Apply(self._normalized(x.ndim), [x], [TensorType(x.dtype, x.type.shape)()])
 
     def perform(self, node, inputs):
-        return _reference(node, lambda x: _softmax_reference(x, self.axis), *inputs)
+        return _reference(node, lambda x: self.reference(x, self.axis), *inputs)
 
     def L_op(self, inputs, outputs, output_grads):
-        return [SoftmaxGrad(self.axis)(output_grads[0], outputs[0])]
+        return [self.grad_op(self.axis)(output_grads[0], outputs[0])]
 
 
-class LogSoftmax(_AlongAxis):
+class Softmax(_Normalizer):
+    """exp(x) / sum(exp(x)) along ``axis``, computed from x minus its line maximum."""
+
+    reference = staticmethod(_softmax_reference)
+
+
+class LogSoftmax(_Normalizer):
     """log(softmax(x)) along ``axis``: (x - max) - log(sum(exp(x - max))), finite
     wherever the log-probability is."""
 
-    def make_node(self, x):
-        x = _float_tensor(self, "x", x)
-        return Apply(self._normalized(x.ndim), [x], [TensorType(x.dtype, x.type.shape)()])
-
-    def perform(self, node, inputs):
-        return _reference(node, lambda x: _log_softmax_reference(x, self.axis), *inputs)
-
-    def L_op(self, inputs, outputs, output_grads):
-        return [LogSoftmaxGrad(self.axis)(output_grads[0], outputs[0])]
+    reference = staticmethod(_log_softmax_reference)
 
 
 class _LineGrad(_AlongAxis):
@@ -231,6 +231,9 @@ class LogSoftmaxGrad(_LineGrad):
         return [g_dy, g_lsm]
 
 
+Softmax.grad_op, LogSoftmax.grad_op = SoftmaxGrad, LogSoftmaxGrad
+
+
 # -- categorical cross-entropies (rows of classes, one true class per row) ------------------
 
 class _OneHotOp(Op):
@@ -244,51 +247,72 @@ class _OneHotOp(Op):
         return check_class_indices(self, idx, matrix.shape[0], matrix.shape[1])
 
 
-class CrossentropyCategorical1Hot(_OneHotOp):
-    """nll[i] = -log(coding_dist[i, true_idx[i]]) for a matrix of class probabilities."""
+class _RowLoss(_OneHotOp):
+    """One loss per row of a matrix (``matrix_name``) and its true class indices:
+    ``row_loss(matrix, rows, idx)`` in numpy; the gradient is the fused ``grad_op``."""
 
-    def make_node(self, coding_dist, true_idx):
-        coding = _class_matrix(self, "coding_dist", coding_dist)
+    matrix_name = row_loss = grad_op = None
+
+    def make_node(self, matrix, true_idx):
+        matrix = _class_matrix(self, self.matrix_name, matrix)
         idx = _class_indices(self, true_idx)
-        return Apply(self, [coding, idx], [TensorType(coding.dtype, coding.type.shape[:1])()])
+        return Apply(self, [matrix, idx], [TensorType(matrix.dtype, matrix.type.shape[:1])()])
 
     def perform(self, node, inputs):
-        coding, idx = inputs
-        idx = self._checked(coding, idx)
-        return _reference(node, lambda c: -np.log(c[np.arange(len(idx)), idx]), coding)
+        matrix, idx = inputs
+        idx = self._checked(matrix, idx)
+        return _reference(node, lambda m: self.row_loss(m, np.arange(len(idx)), idx), matrix)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0][:1]]
 
     def L_op(self, inputs, outputs, output_grads):
-        coding, idx = inputs
-        return [CrossentropyCategorical1HotGrad()(output_grads[0], coding, idx), None]
+        matrix, idx = inputs
+        return [self.grad_op()(output_grads[0], matrix, idx), None]
 
 
-class CrossentropyCategorical1HotGrad(_OneHotOp):
-    """The gradient of CrossentropyCategorical1Hot: inputs (g_nll, coding_dist,
-    true_idx); a matrix of zeros but at each row's class, -g_nll / coding_dist."""
+class _RowLossGrad(_OneHotOp):
+    """The gradient of a _RowLoss: inputs (g_nll, the matrix, true_idx), a matrix out;
+    ``dx(g, matrix, rows, idx)`` in numpy."""
 
-    def make_node(self, g_nll, coding_dist, true_idx):
+    matrix_name = dx = None
+
+    def make_node(self, g_nll, matrix, true_idx):
         g = _row_vector(self, "g_nll", g_nll)
-        coding = _class_matrix(self, "coding_dist", coding_dist)
-        g, coding = _same_float_dtype(g, coding)
-        return Apply(self, [g, coding, _class_indices(self, true_idx)],
-                     [TensorType(coding.dtype, coding.type.shape)()])
+        matrix = _class_matrix(self, self.matrix_name, matrix)
+        g, matrix = _same_float_dtype(g, matrix)
+        return Apply(self, [g, matrix, _class_indices(self, true_idx)], [TensorType(matrix.dtype, matrix.type.shape)()])
 
     def perform(self, node, inputs):
-        g, coding, idx = inputs
-        idx = self._checked(coding, idx)
-        rows = np.arange(len(idx))
-
-        def dx(g, coding):
-            out = np.zeros_like(coding)
-            out[rows, idx] = -g / coding[rows, idx]
-            return out
-        return _reference(node, dx, g, coding)
+        g, matrix, idx = inputs
+        idx = self._checked(matrix, idx)
+        return _reference(node, lambda g, m: self.dx(g, m, np.arange(len(idx)), idx), g, matrix)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[1]]
+
+
+class CrossentropyCategorical1Hot(_RowLoss):
+    """nll[i] = -log(coding_dist[i, true_idx[i]]) for a matrix of class probabilities."""
+
+    matrix_name = "coding_dist"
+
+    @staticmethod
+    def row_loss(coding, rows, idx):
+        return -np.log(coding[rows, idx])
+
+
+class CrossentropyCategorical1HotGrad(_RowLossGrad):
+    """The gradient of CrossentropyCategorical1Hot: inputs (g_nll, coding_dist,
+    true_idx); a matrix of zeros but at each row's class, -g_nll / coding_dist."""
+
+    matrix_name = "coding_dist"
+
+    @staticmethod
+    def dx(g, coding, rows, idx):
+        out = np.zeros_like(coding)
+        out[rows, idx] = -g / coding[rows, idx]
+        return out
 
     def L_op(self, inputs, outputs, output_grads):
         (g, coding, idx), (gz,) = inputs, output_grads
@@ -299,50 +323,28 @@ class CrossentropyCategorical1HotGrad(_OneHotOp):
         return [g_g, g_coding, None]
 
 
-class CrossentropySoftmax1Hot(_OneHotOp):
+class CrossentropySoftmax1Hot(_RowLoss):
     """nll[i] = -log(softmax(x)[i, true_idx[i]]) from the logits x, computed as
     logsumexp(x[i]) - x[i, true_idx[i]]: finite for any finite logits."""
 
-    def make_node(self, x, true_idx):
-        x = _class_matrix(self, "x", x)
-        idx = _class_indices(self, true_idx)
-        return Apply(self, [x, idx], [TensorType(x.dtype, x.type.shape[:1])()])
+    matrix_name = "x"
 
-    def perform(self, node, inputs):
-        x, idx = inputs
-        idx = self._checked(x, idx)
-        return _reference(node, lambda x: -_log_softmax_reference(x, 1)[np.arange(len(idx)), idx], x)
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0][:1]]
-
-    def L_op(self, inputs, outputs, output_grads):
-        x, idx = inputs
-        return [CrossentropySoftmax1HotDx()(output_grads[0], x, idx), None]
+    @staticmethod
+    def row_loss(x, rows, idx):
+        return -_log_softmax_reference(x, 1)[rows, idx]
 
 
-class CrossentropySoftmax1HotDx(_OneHotOp):
+class CrossentropySoftmax1HotDx(_RowLossGrad):
     """The gradient of CrossentropySoftmax1Hot: inputs (g_nll, x, true_idx);
     (softmax(x) - one_hot(true_idx)) * g_nll[:, None]."""
 
-    def make_node(self, g_nll, x, true_idx):
-        g = _row_vector(self, "g_nll", g_nll)
-        x = _class_matrix(self, "x", x)
-        g, x = _same_float_dtype(g, x)
-        return Apply(self, [g, x, _class_indices(self, true_idx)], [TensorType(x.dtype, x.type.shape)()])
+    matrix_name = "x"
 
-    def perform(self, node, inputs):
-        g, x, idx = inputs
-        idx = self._checked(x, idx)
-
-        def dx(g, x):
-            sm = _softmax_reference(x, 1)
-            sm[np.arange(len(idx)), idx] -= 1
-            return sm * g[:, None]
-        return _reference(node, dx, g, x)
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[1]]
+    @staticmethod
+    def dx(g, x, rows, idx):
+        sm = _softmax_reference(x, 1)
+        sm[rows, idx] -= 1
+        return sm * g[:, None]
 
     def L_op(self, inputs, outputs, output_grads):
         (g, x, idx), (gz,) = inputs, output_grads
@@ -352,6 +354,10 @@ class CrossentropySoftmax1HotDx(_OneHotOp):
         weighted = gz * g.dimshuffle(0, "x")
         g_x = (weighted - tensor_sum(weighted * sm, axis=1, keepdims=True)) * sm
         return [g_g, g_x, None]
+
+
+CrossentropyCategorical1Hot.grad_op = CrossentropyCategorical1HotGrad
+CrossentropySoftmax1Hot.grad_op = CrossentropySoftmax1HotDx
 
 
 # -- the functions --------------------------------------------------------------------------
