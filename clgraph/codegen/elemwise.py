@@ -19,7 +19,7 @@ from .unravel import unravel
 # Operations whose C expressions are valid, and numpy-exact, on OpenCL float vectors.
 VECTOR_SAFE = frozenset("""add sub mul true_div neg sqr inv exp exp2 expm1 log log2 log10 log1p
     sqrt sin cos tan sinh cosh tanh arcsin arccos arctan arcsinh arccosh arctanh arctan2 abs
-    floor ceil trunc round_half_to_even pow second erf erfc""".split())
+    floor ceil trunc round_half_to_even pow second erf erfc sigmoid softplus""".split())
 
 
 # LLVM CPU names (PoCL reports its target as "...-gnu-<cpu>") whose float16 vectors
