@@ -10,7 +10,7 @@ from clgraph.compile.io import In, Out, Param  # noqa: E402
 from clgraph.compile.mode import Mode  # noqa: E402
 from clgraph.compile.sharedvalue import shared  # noqa: E402
 from clgraph.printing import pp  # noqa: E402
-from clgraph import scan_module  # noqa: E402
+from clgraph import ifelse, scan_module  # noqa: E402
 from clgraph.scan_module import scan, until  # noqa: E402
 
 # theano.map, theano.reduce, theano.foldl, theano.foldr: attributes, left out of __all__
@@ -18,5 +18,5 @@ from clgraph.scan_module import scan, until  # noqa: E402
 foldl, foldr, map, reduce = scan_module.foldl, scan_module.foldr, scan_module.map, scan_module.reduce
 
 __all__ = ["In", "Lop", "Mode", "Rop", "Out", "Param", "config", "function", "grad", "gradient", "graph", "pp",
-           "printing", "scan", "scan_module", "shared", "tensor", "until", "verify_grad",
+           "ifelse", "printing", "scan", "scan_module", "shared", "tensor", "until", "verify_grad",
            "__version__"]
