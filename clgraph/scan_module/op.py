@@ -142,6 +142,76 @@ class Scan(Op):
     def perform(self, node, inputs):
         return run_loop(self, inputs, HostStorage, self.inner_function())
 
+    # gradients -----------------------------------------------------------------------
+    def L_op(self, inputs, outputs, output_grads):
+        """Backpropagation through time: a scan over the steps in reverse order whose
+        step is the vector-Jacobian product of this step graph. Its state carries, for
+        each fed-back output, the gradients later steps sent to its past values (one
+        entry per step back, as deep as its deepest tap) and, for each non-sequence, the
+        sum of its gradients so far."""
+        from clgraph.gradient import grad_not_implemented
+
+        if self.until or self.n_shared:
+            why = ("(a loop that ends with until)" if self.until
+                   else "(a loop that updates shared variables)")
+            return [None] + [grad_not_implemented(self, k, x, why) for k, x in enumerate(inputs) if k]
+        return _backpropagation_through_time(self, inputs, outputs, output_grads)
+
+
+def _backpropagation_through_time(op, inputs, outputs, output_grads):
+    import clgraph.tensor as T
+    from clgraph.gradient import Lop
+    from clgraph.graph.basic import clone_replace
+
+    from .scan import scan
+
+    n = inputs[0]
+    at = 1 + op.n_seqs
+    sequences, initials, non_sequences = inputs[1:at], inputs[at:at + op.n_initials], inputs[at + op.n_initials:]
+    fed = [j for j, taps in enumerate(op.state_taps) if taps]
+    depths = [-min(op.state_taps[j]) for j in fed]
+    n_taps = sum(len(taps) for taps in op.state_taps)
+    # what each step read, last step first: sequence entries, the outputs' past values
+    # (the initial entries, then the steps'), and the gradients of its outputs
+    backward = [s[:n][::-1] for s in sequences]
+    for j, initial, depth in zip(fed, initials, depths):
+        values = T.concatenate([initial, outputs[j]])
+        backward += [values[depth + k:depth + k + n][::-1] for k in op.state_taps[j]]
+    backward += [g[::-1] for g in output_grads[:op.n_outputs]]
+    forward_inputs = op.inner_inputs[:op.shared_start] + op.inner_inputs[op.shared_start + op.n_shared:]
+
+    def step(*args):
+        entries, taps = list(args[:op.n_seqs]), list(args[op.n_seqs:op.n_seqs + n_taps])
+        rest = args[op.n_seqs + n_taps:]
+        output_grads_t, rest = rest[:op.n_outputs], rest[op.n_outputs:]
+        pending, rest = rest[:len(fed)], rest[len(fed):]
+        sums, values = rest[:len(non_sequences)], list(rest[len(non_sequences):])
+        incoming = list(output_grads_t)
+        for j, waiting in zip(fed, pending):
+            incoming[j] = incoming[j] + waiting[0]
+        expressions = clone_replace(op.inner_outputs[:op.n_outputs],
+                                    dict(zip(forward_inputs, entries + taps + values)))
+        grads = Lop(expressions, entries + taps + values, incoming, disconnected_inputs="ignore")
+        entry_grads, tap_grads, value_grads = (grads[:op.n_seqs], grads[op.n_seqs:op.n_seqs + n_taps],
+                                               grads[op.n_seqs + n_taps:])
+        new_pending, at = [], 0
+        for j, waiting, depth in zip(fed, pending, depths):
+            sent = dict(zip(op.state_taps[j], tap_grads[at:at + len(op.state_taps[j])]))
+            at += len(op.state_taps[j])
+            later = T.concatenate([waiting[1:], T.zeros_like(waiting[:1])])
+            new_pending.append(later + T.stack([sent.get(-(m + 1), T.zeros_like(waiting[0]))
+                                                for m in range(depth)]))
+        return entry_grads + new_pending + [total + g for total, g in zip(sums, value_grads)]
+
+    starts = [T.zeros_like(initial) for initial in initials] + [T.zeros_like(v) for v in non_sequences]
+    results, _ = scan(step, sequences=backward, outputs_info=[None] * op.n_seqs + starts,
+                      non_sequences=non_sequences, n_steps=n, return_list=True)
+    entry_grads = [T.set_subtensor(T.zeros_like(s)[:n], r[::-1]) for s, r in zip(sequences, results)]
+    finals = [T.concatenate([start[None], stacked])[-1] for start, stacked in zip(starts, results[op.n_seqs:])]
+    # the last state holds what the first steps sent to the initial entries, nearest first
+    initial_grads = [final[::-1] for final in finals[:len(fed)]]
+    return [None] + entry_grads + initial_grads + finals[len(fed):]
+
 
 class HostStorage:
     """The loop's buffers as numpy arrays (the device version: scan_module.device)."""
