@@ -1,4 +1,5 @@
 """clgraph.scan_module: loops in the graph (Theano's scan) and the helpers built on it."""
+from . import memory  # noqa: F401  (registers the scan_keep_last rewrite)
 from .helpers import foldl, foldr, map, reduce
 from .op import Scan
 from .scan import scan

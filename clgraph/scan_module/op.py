@@ -72,6 +72,7 @@ class Scan(Op):
         self.mode = mode
         self.allow_gc = bool(allow_gc)
         self._inner_functions = {}   # context name (None: the host) -> compiled step
+        self.last_only = (False,) * len(self.state_taps)   # outputs of which only the last step is kept
         n_taps = sum(len(taps) for taps in self.state_taps)
         self.n_outputs = len(self.state_taps)
         self.n_initials = sum(1 for taps in self.state_taps if taps)
@@ -96,6 +97,16 @@ class Scan(Op):
 
     def __str__(self):
         return f"Scan{{{self.scan_name}}}"
+
+    def keeping_last(self, last_only):
+        """This loop, keeping of output j only its last step where ``last_only[j]``
+        (that output is then an array of one step): its buffer holds just the past
+        values its taps read, so memory does not grow with the number of steps."""
+        op = Scan(self.inner_inputs, self.inner_outputs, self.n_seqs, self.state_taps, self.n_shared, self.until,
+                  self.scan_name, self.mode, self.allow_gc)
+        op.last_only = tuple(last_only)
+        op._inner_functions = self._inner_functions   # the same step graph
+        return op
 
     # the outer node ------------------------------------------------------------------
     def expected_inputs(self):
@@ -124,9 +135,12 @@ class Scan(Op):
         if self.until or not all(self.state_taps):
             raise NotImplementedError(f"{self}: the number of steps or a step's shape is known only "
                                       "when it runs")
+        from clgraph.tensor.basic import minimum
+
         initials = input_shapes[1 + self.n_seqs:1 + self.n_seqs + self.n_initials]
         shared = input_shapes[1 + self.n_seqs + self.n_initials:][:self.n_shared]
-        return [(node.inputs[0],) + tuple(shape[1:]) for shape in initials] + list(shared)
+        steps = [minimum(node.inputs[0], 1) if last else node.inputs[0] for last in self.last_only]
+        return [(n,) + tuple(shape[1:]) for n, shape in zip(steps, initials)] + list(shared)
 
     # running -------------------------------------------------------------------------
     def inner_function(self, context=None):
@@ -275,8 +289,9 @@ def run_loop(op, inputs, storage, step):
     shared = inputs[at:at + op.n_shared]
     non_sequences = list(inputs[at + op.n_shared:])
     names = [f"scan output {j}" for j in range(op.n_outputs)]
-    buffers = [_initial_buffer(storage, names[j], next(initials), -min(taps), n_steps) if taps else None
-               for j, taps in enumerate(op.state_taps)]
+    # an output of which only the last step is kept has room for one step beyond its taps
+    buffers = [_initial_buffer(storage, names[j], next(initials), -min(taps), 1 if op.last_only[j] else n_steps)
+               if taps else None for j, taps in enumerate(op.state_taps)]
     states = [_initial_buffer(storage, f"the update of shared value {k}", value[None, ...], 1, 1)
               for k, value in enumerate(shared)]
     done = n_steps
@@ -288,7 +303,8 @@ def run_loop(op, inputs, storage, step):
         results = step(args + non_sequences)
         for j, value in enumerate(results[:op.n_outputs]):
             if buffers[j] is None:   # an output not fed back: its shape is the first step's
-                array = storage.empty((n_steps,) + tuple(value.shape), op.output_types[j].dtype)
+                length = 1 if op.last_only[j] else n_steps
+                array = storage.empty((length,) + tuple(value.shape), op.output_types[j].dtype)
                 buffers[j] = _Buffer(names[j], array, 0)
             buffers[j].write(storage, t, value)
         for state, value in zip(states, results[op.n_outputs:]):
@@ -303,6 +319,9 @@ def run_loop(op, inputs, storage, step):
         if buffer is None:   # no step ran: nothing tells the shape but the static one
             shape = tuple(0 if n is None else n for n in op.output_types[j].shape[1:])
             outputs.append(storage.empty((0,) + shape, op.output_types[j].dtype))
+        elif op.last_only[j]:
+            last = (buffer.depth + done - 1) % buffer.length
+            outputs.append(buffer.array[last:last + 1] if done else buffer.array[:0])
         else:
             outputs.append(buffer.array[buffer.depth:buffer.depth + done])
     return outputs + [state.read(done, -1) for state in states]
