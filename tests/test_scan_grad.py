@@ -102,3 +102,30 @@ def test_loops_it_cannot_differentiate_are_named():
     values, updates = clgraph.scan(lambda prior: (prior * a, {a: a + prior}), outputs_info=x[0], n_steps=3)
     with pytest.raises(NullTypeGradError, match="Scan.*updates shared variables"):
         T.grad(values.sum(), x)
+
+
+@MODES
+def test_truncated_backpropagation_goes_back_a_given_number_of_steps(mode):
+    x = T.dvector("x")
+    h0 = T.dscalar("h0")
+    w = T.dscalar("w")
+    h, _ = clgraph.scan(lambda xt, hp, w: hp * w + xt, sequences=x, outputs_info=h0, non_sequences=w,
+                        truncate_gradient=2)
+    gx, gh0, gw = T.grad(h[-1], [x, h0, w])
+    f = clgraph.function([x, h0, w], [gx, gh0, gw], mode=mode)
+    xv = np.array([1.0, 2.0, 3.0, 4.0])
+    got_x, got_h0, got_w = f(xv, 0.5, 3.0)
+    # h_T depends on x_t through w ** (T - 1 - t); only the last 2 steps are followed
+    np.testing.assert_allclose(got_x, [0, 0, 3, 1])
+    assert got_h0 == 0
+    hs = [0.5]
+    for v in xv:
+        hs.append(hs[-1] * 3 + v)
+    np.testing.assert_allclose(got_w, hs[3] + 3 * hs[2])   # d h4/dw through steps 4 and 3
+    # a truncation longer than the loop is the whole gradient
+    h, _ = clgraph.scan(lambda xt, hp, w: hp * w + xt, sequences=x, outputs_info=h0, non_sequences=w,
+                        truncate_gradient=10)
+    gx, gh0 = T.grad(h[-1], [x, h0])
+    got_x, got_h0 = clgraph.function([x, h0, w], [gx, gh0], mode=mode)(xv, 0.5, 3.0)
+    np.testing.assert_allclose(got_x, [27, 9, 3, 1])
+    assert got_h0 == 81

@@ -61,7 +61,7 @@ class Scan(Op):
     object (each has its own step graph)."""
 
     def __init__(self, inner_inputs, inner_outputs, n_seqs, state_taps, n_shared, until=False,
-                 name=None, mode=None, allow_gc=None):
+                 name=None, mode=None, allow_gc=None, truncate_gradient=-1):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = n_seqs
@@ -71,6 +71,7 @@ class Scan(Op):
         self.scan_name = name or "scan_fn"
         self.mode = mode
         self.allow_gc = bool(allow_gc)
+        self.truncate_gradient = int(truncate_gradient)   # steps backpropagated through (-1: all)
         self._inner_functions = {}   # context name (None: the host) -> compiled step
         self.last_only = (False,) * len(self.state_taps)   # outputs of which only the last step is kept
         n_taps = sum(len(taps) for taps in self.state_taps)
@@ -103,7 +104,7 @@ class Scan(Op):
         (that output is then an array of one step): its buffer holds just the past
         values its taps read, so memory does not grow with the number of steps."""
         op = Scan(self.inner_inputs, self.inner_outputs, self.n_seqs, self.state_taps, self.n_shared, self.until,
-                  self.scan_name, self.mode, self.allow_gc)
+                  self.scan_name, self.mode, self.allow_gc, self.truncate_gradient)
         op.last_only = tuple(last_only)
         op._inner_functions = self._inner_functions   # the same step graph
         return op
@@ -180,6 +181,8 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
     from .scan import scan
 
     n = inputs[0]
+    # truncated backpropagation: through the last ``truncate_gradient`` steps only
+    back = n if op.truncate_gradient < 0 else T.minimum(n, op.truncate_gradient)
     at = 1 + op.n_seqs
     sequences, initials, non_sequences = inputs[1:at], inputs[at:at + op.n_initials], inputs[at + op.n_initials:]
     fed = [j for j, taps in enumerate(op.state_taps) if taps]
@@ -219,11 +222,13 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
 
     starts = [T.zeros_like(initial) for initial in initials] + [T.zeros_like(v) for v in non_sequences]
     results, _ = scan(step, sequences=backward, outputs_info=[None] * op.n_seqs + starts,
-                      non_sequences=non_sequences, n_steps=n, return_list=True)
-    entry_grads = [T.set_subtensor(T.zeros_like(s)[:n], r[::-1]) for s, r in zip(sequences, results)]
+                      non_sequences=non_sequences, n_steps=back, return_list=True)
+    entry_grads = [T.set_subtensor(T.zeros_like(s)[n - back:n], r[::-1]) for s, r in zip(sequences, results)]
     finals = [T.concatenate([start[None], stacked])[-1] for start, stacked in zip(starts, results[op.n_seqs:])]
-    # the last state holds what the first steps sent to the initial entries, nearest first
-    initial_grads = [final[::-1] for final in finals[:len(fed)]]
+    # the last state holds what the first steps sent to the initial entries, nearest
+    # first; a truncated backward pass does not reach them
+    initial_grads = [final[::-1] if op.truncate_gradient < 0 else T.switch(T.eq(back, n), final[::-1], 0)
+                     for final in finals[:len(fed)]]
     return [None] + entry_grads + initial_grads + finals[len(fed):]
 
 

@@ -160,8 +160,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     Returns (outputs, updates): each output stacked over the steps (one variable when
     there is one output, unless ``return_list``; None when there is none), and a dict
     giving the final value of each shared variable ``fn`` updates (pass it to
-    ``function(..., updates=...)``). ``truncate_gradient`` and ``profile`` are accepted
-    for Theano's signature; ``allow_gc`` frees the step's intermediates between steps.
+    ``function(..., updates=...)``). ``truncate_gradient``: the number of steps the
+    gradient goes back through (-1: all); ``profile`` is accepted for Theano's
+    signature; ``allow_gc`` frees the step's intermediates between steps.
     """
     slices, seq_stand_ins = _sequences(sequences, go_backwards)
     states = _states(outputs_info)
@@ -211,7 +212,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if taps:
             initials.append(initial.dimshuffle("x", *range(initial.ndim)) if single else initial[:-min(taps)])
     op = Scan(inner_inputs, inner_outputs, len(slices), [taps for _, taps, _ in states], len(update_pairs),
-              until=condition is not None, name=name, mode=mode, allow_gc=allow_gc)
+              until=condition is not None, name=name, mode=mode, allow_gc=allow_gc,
+              truncate_gradient=truncate_gradient)
     node = op.make_node(_n_steps(n_steps, slices), *slices, *initials, *[s for s, _ in update_pairs],
                         *given, *found)
     stacked = node.outputs[:len(outputs)]
