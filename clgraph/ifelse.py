@@ -12,7 +12,7 @@ compiles its step), and the condition is read on the host.
 import numpy as np
 
 from clgraph.graph.basic import Apply, Constant, clone_replace, io_toposort
-from clgraph.graph.op import Op
+from clgraph.graph.op import InnerGraphOp
 from clgraph.rewrite.db import register
 from clgraph.tensor.basic import as_tensor_variable
 from clgraph.tensor.type import TensorType
@@ -20,7 +20,7 @@ from clgraph.tensor.type import TensorType
 THEN, ELSE = 0, 1
 
 
-class IfElse(Op):
+class IfElse(InnerGraphOp):
     """``outputs = then_graph(then inputs) if condition else else_graph(else inputs)``.
 
     ``branches``: for each branch, (inner inputs, inner outputs), one inner output per
@@ -35,12 +35,6 @@ class IfElse(Op):
         self.output_types = [_joined_type(self, k, a.type, b.type)
                              for k, (a, b) in enumerate(zip(then_outputs, else_outputs))]
         self._compiled = {}   # (branch, context name or None for the host) -> compiled graph
-
-    def __eq__(self, other):
-        return self is other
-
-    def __hash__(self):
-        return id(self)
 
     def __str__(self):
         return f"IfElse{{{self.name_}}}"

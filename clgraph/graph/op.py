@@ -40,3 +40,14 @@ class Op:
     @property
     def name(self):
         return str(self)
+
+
+class InnerGraphOp(Op):
+    """An op holding graphs of its own (a loop's step, a conditional's branches): equal
+    only to itself, so merge never joins two of them whose graphs merely look alike."""
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)

@@ -18,7 +18,7 @@ import numpy as np
 
 from clgraph.graph.basic import Apply
 from clgraph.graph.fg import FunctionGraph
-from clgraph.graph.op import Op
+from clgraph.graph.op import InnerGraphOp
 from clgraph.tensor.type import TensorType
 
 
@@ -51,7 +51,7 @@ def _merged_shape(a, b):
     return tuple(x if x is not None else y for x, y in zip(a.shape, b.shape))
 
 
-class Scan(Op):
+class Scan(InnerGraphOp):
     """A loop over ``n_steps`` steps of the step graph ``inner_inputs -> inner_outputs``.
 
     ``state_taps``: for each output, the (negative) taps at which the step reads its
@@ -89,12 +89,6 @@ class Scan(Op):
             TensorType(t.dtype, (None,) + _merged_shape(t, self.inner_outputs[j].type))
             for j, t in enumerate(self.state_types)] + [
             TensorType(v.type.dtype, v.type.shape) for v in self.inner_inputs[at:at + n_shared]]
-
-    def __eq__(self, other):
-        return self is other
-
-    def __hash__(self):
-        return id(self)
 
     def __str__(self):
         return f"Scan{{{self.scan_name}}}"
