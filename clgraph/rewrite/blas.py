@@ -9,15 +9,16 @@ product used elsewhere. Identical terms are gathered (w - 0.1 * 0.02 * w is
 rewrite finds z free (a shared variable whose update this is included).
 """
 import functools
+import operator
 
 import numpy as np
 
-from clgraph.graph.basic import Constant
+from clgraph.graph.basic import Constant, graph_inputs
 from clgraph.tensor.blas import gemm, gemv
 from clgraph.tensor.elemwise import DimShuffle
 from clgraph.tensor.math import Dot
 
-from .basic import _constant_value, _scalar_name
+from .basic import _scalar_name
 from .db import register
 
 _SUMS = ("add", "sub", "neg")
@@ -76,17 +77,15 @@ def _coefficient(factor_lists, dtype):
     (a constant when every factor is one)."""
     import clgraph.tensor as T
 
-    values = [[f if isinstance(f, int) else _constant_value(f) for f in factors] for factors in factor_lists]
-    if all(v is not None for factors in values for v in factors):
-        with np.errstate(all="ignore"):
-            total = sum((functools.reduce(np.multiply, [np.asarray(v, dtype) for v in factors], np.ones((), dtype))
-                         for factors in values), np.zeros((), dtype))
-        return T.constant(np.asarray(total, dtype))
+    one = T.constant(np.ones((), dtype))
     total = None
     for factors in factor_lists:
-        scale = functools.reduce(lambda a, b: a * b, [_as_0d(f, dtype) for f in factors], T.constant(np.ones((), dtype)))
+        scale = functools.reduce(operator.mul, [_as_0d(f, dtype) for f in factors], one)
         total = scale if total is None else total + scale
-    return T.cast(total, dtype)
+    total = T.cast(total, dtype)
+    if all(isinstance(v, Constant) for v in graph_inputs([total])):
+        return T.constant(np.asarray(total.eval(), dtype))   # known now: fold it
+    return total
 
 
 def _as_0d(factor, dtype):
