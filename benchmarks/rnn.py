@@ -3,7 +3,8 @@
     h_t = tanh(h_{t-1} @ W + x_t @ U),  h_0 = 0,  t = 1..100, batch 32, hidden 256, float32
 
 Two cases: the forward pass (h_T), and the forward pass with the gradient of
-sum(h_T ** 2) with respect to W and U (backpropagation through time). Peers: numpy (a
+sum(h_T ** 2) with respect to W and U (backpropagation through time); and a third that
+shows a loop's cost per step: 1000 steps of h + 1 on 16 floats (time per step). Peers: numpy (a
 Python loop; the gradient written by hand), clgraph on its default context (scan, its
 gradient, W, U and x in shared variables, results kept on the device and waited for),
 PyTensor (scan, C backend and its default mode) and JAX (lax.scan, jit, jax.grad), all
@@ -30,6 +31,9 @@ class Problem:
         self.U = (rng.normal(size=(HIDDEN, HIDDEN)) * scale).astype(np.float32)
 
 
+OVERHEAD_STEPS = 1000   # steps of the loop whose cost per step is measured
+
+
 def numpy_rnn(x, W, U, with_grad):
     """h_T, or the gradients of sum(h_T ** 2) wrt W and U stacked, by hand."""
     hs = [np.zeros((x.shape[1], W.shape[0]), x.dtype)]
@@ -50,6 +54,13 @@ class NumpyRNN:
     name = "numpy"
 
     def case(self, problem, arrays, with_grad, c_expression=None):
+        if with_grad is None:
+            def count():
+                h = np.zeros(16, np.float32)
+                for _ in range(OVERHEAD_STEPS):
+                    h = h + 1
+                return h
+            return Case(count)
         return Case(lambda: numpy_rnn(problem.x, problem.W, problem.U, with_grad))
 
 
@@ -62,6 +73,12 @@ class TheanoLikeRNN:
 
     def case(self, problem, arrays, with_grad, c_expression=None):
         lib, T = self.lib, self.T
+        if with_grad is None:   # the cost of a step: a trivial one, many times
+            h0 = lib.shared(np.zeros(16, np.float32), name="h0")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                h, _ = lib.scan(lambda hp: hp + 1, outputs_info=h0, n_steps=OVERHEAD_STEPS)
+            return self._case(lib.function([], self._kept(h[-1], h0), **self.options))
         W, U = lib.shared(problem.W, name="W"), lib.shared(problem.U, name="U")
         x = lib.shared(problem.x, name="x")
         h0 = T.zeros((BATCH, HIDDEN), dtype="float32")
@@ -70,9 +87,12 @@ class TheanoLikeRNN:
             h, _ = lib.scan(lambda xt, hp, W, U: T.tanh(T.dot(hp, W) + T.dot(xt, U)), sequences=x,
                             outputs_info=h0, non_sequences=[W, U])
         out = T.stack(T.grad(T.sum(h[-1] ** 2), [W, U])) if with_grad else h[-1]
-        if self.keep:
-            out = out.transfer(W.context_name)
-        fn = lib.function([], out, **self.options)
+        return self._case(lib.function([], self._kept(out, W), **self.options))
+
+    def _kept(self, out, shared):
+        return out.transfer(shared.context_name) if self.keep else out
+
+    def _case(self, fn):
         if self.keep:
             return Case(fn, wait=lambda result: result.sync(), to_host=lambda result: result.get())
         return Case(fn)
@@ -94,6 +114,11 @@ class JaxRNN:
             h, _ = jax.lax.scan(step, jnp.zeros((BATCH, HIDDEN), jnp.float32), x)
             return h
 
+        if with_grad is None:
+            def count(h):
+                return jax.lax.scan(lambda h, _: (h + 1, None), h, None, length=OVERHEAD_STEPS)[0]
+            fn, inputs = jax.jit(count), [jax.device_put(np.zeros(16, np.float32))]
+            return Case(lambda: fn(*inputs), wait=lambda result: result.block_until_ready())
         if with_grad:
             gradient = jax.grad(lambda W, U, x: jnp.sum(last(W, U, x) ** 2), argnums=(0, 1))
             fn = jax.jit(lambda W, U, x: jnp.stack(gradient(W, U, x)))
@@ -131,6 +156,11 @@ def main():
     for with_grad, label in ((False, "forward (h_T)"), (True, "forward + gradient wrt W, U")):
         b6.row(label, problem, [], with_grad, reference=numpy_rnn(problem.x, problem.W, problem.U, with_grad))
     b6.print()
+    per_step = Benchmark(f"A loop's cost per step: {OVERHEAD_STEPS} steps of h + 1, 16 float32 (time per step)",
+                         runners, lambda case: median_per_call(case, target_s, repeat) / OVERHEAD_STEPS,
+                         dict(rtol=0, atol=0))
+    per_step.row("h + 1", problem, [], None, reference=np.full(16, OVERHEAD_STEPS, np.float32))
+    per_step.print()
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
