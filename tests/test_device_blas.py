@@ -198,3 +198,28 @@ def test_cuda_rendering_compiles_with_nvcc():
     ptx = nvcc.compile_ptx(sources)
     for name in sources:
         assert f".entry {name}(" in ptx
+
+
+def test_packed_operand_reused_until_it_is_written():
+    # B is packed once for many products, and packed again after any write to it
+    from clgraph.compile import device_blas
+
+    rng = np.random.default_rng(5)
+    a = clgraph.shared(rng.uniform(-1, 1, (gemm.PACK_MIN + 3, 40)).astype("float32"), name="a")
+    w = clgraph.shared(rng.uniform(-1, 1, (40, 24)).astype("float32"), name="w")
+    product = clgraph.function([], T.dot(a, w))
+    step = clgraph.function([], [], updates={w: w - 0.5 * T.dot(a.T, T.dot(a, w))})   # in place over w
+    packs = []
+    pack = device_blas.GpuDot._pack_b
+    try:
+        device_blas.GpuDot._pack_b = lambda self, *args: packs.append(1) or pack(self, *args)
+        for _ in range(3):
+            np.testing.assert_allclose(product(), a.get_value() @ w.get_value(), rtol=1e-4, atol=1e-4)
+        assert len(packs) <= 1
+        for _ in range(2):
+            step()
+            np.testing.assert_allclose(product(), a.get_value() @ w.get_value(), rtol=1e-4, atol=1e-4)
+        w.set_value(np.ones((40, 24), "float32"))
+        np.testing.assert_allclose(product(), a.get_value() @ np.ones((40, 24)), rtol=1e-4, atol=1e-4)
+    finally:
+        device_blas.GpuDot._pack_b = pack

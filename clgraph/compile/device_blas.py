@@ -34,6 +34,9 @@ from .device_ops import DeviceOp, output_array
 from .placement import _keeps_on_host, register_device_implementation
 
 
+_PACKS_KEPT, _PACK_KEPT_BYTES = 4, 4 << 20   # packed operands kept for reuse, and the largest
+
+
 def _ceil_div(n, d):
     return -(-n // d)
 
@@ -185,7 +188,7 @@ class GpuDot(DeviceOp):
         kernel = self._kernel(context, (name if batches == 1 else name + "_batched", source))
         rows, cols = gemm.BLOCK_ROWS, gemm.BLOCK_VECTORS * width
         if m >= gemm.PACK_MIN or (sb1 != 1 and n > 1):   # vector loads need contiguous rows of b
-            b, sb_batch = self._pack_b(context, name, source, b, cols)
+            b, sb_batch = self._packed(context, name, source, b, cols)
             sb0, sbp = np.int64(cols), np.int64(k * cols)
         else:
             sbp = np.int64(cols)
@@ -201,6 +204,24 @@ class GpuDot(DeviceOp):
             kernel(*launch, c, a, b, np.int64(m), np.int64(n), np.int64(k0),
                    np.int64(min(k, k0 + chunk)), *strides, alpha,
                    beta if k0 == 0 else dtype.type(1), outputs=[c])
+
+    def _packed(self, context, name, source, b, cols):
+        """_pack_b's panels of ``b``, packed again only when ``b`` was written since the
+        last time (weights used by many products, a loop's step at every step, are
+        packed once); a few small ones are kept."""
+        cache = self.__dict__.setdefault("_packs", {})
+        key = (id(b.block), b.offset, b.shape, b.strides, cols)
+        written = b.block.write_event
+        kept = cache.get(key)
+        if kept is not None and written is not None and kept[0] is written:
+            return kept[2], kept[3]
+        packed, stride = self._pack_b(context, name, source, b, cols)
+        if written is not None and packed.nbytes <= _PACK_KEPT_BYTES:
+            cache.pop(key, None)
+            cache[key] = (written, b.block, packed, stride)   # the block: its id stays its own
+            while len(cache) > _PACKS_KEPT:
+                cache.pop(next(iter(cache)))
+        return packed, stride
 
     def _pack_b(self, context, name, source, b, cols):
         """The panels of ``cols`` columns of the stack of matrices ``b`` that blocked_gemm
