@@ -16,6 +16,7 @@ from clgraph.tensor.nnet import (CrossentropyCategorical1Hot, CrossentropyCatego
                                  CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, LogSoftmax,
                                  LogSoftmaxGrad, Softmax, SoftmaxGrad, categorical_crossentropy,
                                  crossentropy_softmax_1hot, log_softmax, softmax)
+from conftest import OPENCL_DEVICES
 
 TOLERANCE = {"float16": 2e-3, "float32": 2e-5, "float64": 1e-12}
 
@@ -314,3 +315,27 @@ def test_cuda_rendering_of_softmax_kernels_compiles():
                     sources.update([SoftmaxKernel(mode, dtype, index_dtype).source(kept)])
     ptx = nvcc.compile_ptx(sources)
     assert all(f".entry {name}(" in ptx for name in sources)
+
+
+@pytest.mark.skipif(not OPENCL_DEVICES, reason="needs an OpenCL device")
+def test_class_indices_on_the_device_are_checked_once_while_unchanged(monkeypatch):
+    from clgraph.backends import DeviceArray
+
+    x = T.fmatrix("x")
+    labels = clgraph.shared(np.array([0, 2, 1], "int64"), name="labels")   # on the device
+    f = clgraph.function([x], T.nnet.categorical_crossentropy(T.nnet.softmax(x), labels))
+    (node,) = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, GpuSoftmaxFamily)]
+    assert hasattr(node.inputs[1].type, "context")   # the labels used where they are, on the device
+    value = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    reads = []
+    get = DeviceArray.get
+    monkeypatch.setattr(DeviceArray, "get", lambda self: reads.append(self.dtype) or get(self))
+    expected = -np.log(np.exp(value) / np.exp(value).sum(1, keepdims=True))[[0, 1, 2], [0, 2, 1]]
+    for _ in range(3):
+        np.testing.assert_allclose(f(value), expected, rtol=1e-5)
+    assert reads.count(np.dtype("int64")) == 1   # read back for the check once
+    labels.set_value(np.array([0, 4, 1], "int64"))
+    with pytest.raises(IndexError, match="class index 4 of row 1 is out of range for 4 classes"):
+        f(value)
+    labels.set_value(np.array([0, 2, 1], "int64"))
+    np.testing.assert_allclose(f(value), expected, rtol=1e-5)

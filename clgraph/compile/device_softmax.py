@@ -2,9 +2,10 @@
 gradients and the categorical cross-entropies (and theirs) with the one-pass-per-line
 kernels of codegen.softmax, from inputs of any strides.
 
-Class indices are host values: the host checks them (an IndexError naming the op, the
-row and the index, before any launch) and uploads them; indices computed on a device
-are read back for that, which a check needs anyway.
+Class indices are taken where they are. On the host they are checked (an IndexError
+naming the op, the row and the index, before any launch) and uploaded; on the device
+they are read back for the check, unless the same values passed it at the last call
+(their buffer not written since), and used in place.
 """
 from functools import partial
 
@@ -18,7 +19,7 @@ from clgraph.tensor.nnet.softmax import (CrossentropyCategorical1Hot, Crossentro
                                          LogSoftmaxGrad, Softmax, SoftmaxGrad, check_class_indices)
 
 from .device_ops import OnDevice, launch_over, output_array
-from .placement import _keeps_on_host, register_device_implementation
+from .placement import _takes_where_they_are, register_device_implementation
 
 # host op class -> kernel mode
 _MODES = {Softmax: "softmax", LogSoftmax: "log_softmax", SoftmaxGrad: "softmax_grad",
@@ -59,10 +60,23 @@ class GpuSoftmaxFamily(OnDevice):
             raise ValueError(f"{self}: g_nll must have one value per row ({lines.shape[0]} rows), got shape "
                              f"{arrays['g'].shape}")
         if "idx" in arrays:
-            idx = arrays["idx"]
-            idx = idx.get() if isinstance(idx, DeviceArray) else idx
-            arrays["idx"] = to_device(check_class_indices(self, idx, *lines.shape), context)
+            arrays["idx"] = self._class_indices(arrays["idx"], lines.shape, context)
         return arrays
+
+    def _class_indices(self, idx, shape, context):
+        """The class indices on the device, checked. Indices on the device are read
+        back for the check, unless these very values (their buffer not written since)
+        passed it at the last call: a training loop's labels are read once."""
+        if not isinstance(idx, DeviceArray):
+            return to_device(check_class_indices(self, idx, *shape), context)
+        key = (id(idx.block), idx.offset, idx.shape, idx.strides, tuple(shape))
+        written = idx.block.write_event
+        checked = self.__dict__.setdefault("_checked", {})
+        if written is None or checked.get(key, (None,))[0] is not written:
+            check_class_indices(self, idx.get(), *shape)
+            checked.clear()
+            checked[key] = (written, idx.block)   # the block: its id stays its own
+        return idx
 
     def perform(self, node, inputs, previous=None):
         kernel = self.kernel
@@ -95,7 +109,7 @@ class GpuSoftmaxFamily(OnDevice):
         return dict(self.kernel.source(kept, width) for width in widths)
 
 
-# ops with class indices -> the position of the indices (kept on the host)
+# ops with class indices -> the position of the indices (taken where they are)
 _INDEXED = {CrossentropyCategorical1Hot: 1, CrossentropySoftmax1Hot: 1, CrossentropyCategorical1HotGrad: 2,
             CrossentropySoftmax1HotDx: 2}
 
@@ -107,6 +121,6 @@ def _on_device(node, inputs, context):
 
 
 for _op_class in _MODES:
-    _implementation = _on_device if _op_class not in _INDEXED else _keeps_on_host([_INDEXED[_op_class]],
-                                                                                  partial(_on_device))
+    _implementation = _on_device if _op_class not in _INDEXED else _takes_where_they_are(
+        [_INDEXED[_op_class]], partial(_on_device))
     register_device_implementation(_op_class)(_implementation)

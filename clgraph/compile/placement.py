@@ -84,6 +84,14 @@ def _keeps_on_host(positions, function):
     return function
 
 
+def _takes_where_they_are(positions, function):
+    """``function`` receiving the inputs at ``positions`` where they already are, on the
+    host or on the context (values the device op reads either way: class indices it
+    checks)."""
+    function.inputs_where_they_are = positions
+    return function
+
+
 # Op class -> function(node, inputs already on the context, context name) -> the device
 # Apply node, or None when this node (its dtypes, its parameters) has no device code.
 DEVICE_IMPLEMENTATIONS = {
@@ -168,7 +176,9 @@ class _Placer:
         implementation = DEVICE_IMPLEMENTATIONS.get(type(node.op)) if _has_dtypes(node, context) else None
         if implementation is not None:
             host = getattr(implementation, "host_inputs", ())
-            moved = [self.move(v, "cpu" if i in host else context) for i, v in enumerate(inputs)]
+            as_they_are = getattr(implementation, "inputs_where_they_are", ())
+            moved = [v if i in as_they_are and _location(v) in ("cpu", context) else
+                     self.move(v, "cpu" if i in host else context) for i, v in enumerate(inputs)]
             device_node = implementation(node, moved, context)
             if device_node is not None:
                 if devices:
