@@ -223,3 +223,11 @@ if any([n.op.__class__.__name__ in ['Gemv', 'CGemv', 'Gemm', 'CGemm'] for n in t
     result = run_python(code, flags="device=cpu")
     assert result.returncode == 0, result.stderr
     assert "Used the cpu" in result.stdout
+
+
+def test_products_of_other_dtypes_stay_dots():
+    # an integer operand (a binomial sample) is converted by Dot, not by Gemv
+    h, W, b = T.lvector("h"), T.dmatrix("W"), T.dvector("b")
+    f = host_graph_of([h, W, b], T.dot(h, W.T) + b)
+    assert not any(isinstance(n.op, (Gemv, Gemm)) for n in f.maker.fgraph.toposort())
+    np.testing.assert_allclose(f(np.array([1, 0, 2]), np.ones((2, 3)), np.array([0.5, 1.0])), [3.5, 4.0])

@@ -63,11 +63,12 @@ class _Terms:
             self.terms.append((factors, var))
 
     def product(self, out):
-        """The index of a term computed by a Dot of z's type used here only; None if none."""
+        """The index of a term computed by a Dot of z's type (operands of its dtype too)
+        used here only; None if none."""
         for k, (_, var) in enumerate(self.terms):
             if (var.owner is not None and isinstance(var.owner.op, Dot) and var.type == out.type
                     and var.owner.inputs[0].ndim + var.owner.inputs[1].ndim == out.ndim + 2
-                    and self._private(var)):
+                    and all(x.dtype == out.dtype for x in var.owner.inputs) and self._private(var)):
                 return k
         return None
 

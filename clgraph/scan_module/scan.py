@@ -4,7 +4,9 @@ The step function is called once, on fresh symbolic variables standing for one s
 values: a slice per sequence tap, a past value per output tap, then the non-sequences
 themselves. What it returns (outputs, updates of shared variables, an ``until``
 condition) is the step graph; the outer variables it uses without receiving them
-(shared variables, tensors of the enclosing graph) become extra non-sequences.
+(shared variables, tensors of the enclosing graph) become extra non-sequences. Shared
+variables it reads that have a ``default_update`` (random states) are updated by the
+loop at every step, as Theano collects them.
 """
 import operator
 
@@ -152,6 +154,23 @@ def _check_updates(updates):
     return pairs
 
 
+def _with_default_updates(updates, results):
+    """``updates`` plus the ``default_update`` of every shared variable the step reads
+    without updating it (random states), as Theano's scan collects them: each step then
+    draws new numbers, and the final states come back among scan's updates."""
+    updates = dict(updates)
+    updated = {id(s) for s in updates}
+    pending = list(results)
+    while pending:
+        found = [v for v in graph_inputs(pending) if isinstance(v, SharedVariable)
+                 and v.default_update is not None and id(v) not in updated]
+        for shared in found:
+            updates[shared] = shared.default_update
+            updated.add(id(shared))
+        pending = [v.default_update for v in found]
+    return updates
+
+
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, truncate_gradient=-1,
          go_backwards=False, mode=None, name=None, profile=False, allow_gc=None, strict=False,
          return_list=False):
@@ -160,7 +179,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     Returns (outputs, updates): each output stacked over the steps (one variable when
     there is one output, unless ``return_list``; None when there is none), and a dict
     giving the final value of each shared variable ``fn`` updates (pass it to
-    ``function(..., updates=...)``). ``truncate_gradient``: the number of steps the
+    ``function(..., updates=...)``), random states (shared variables with a
+    ``default_update``) included. ``truncate_gradient``: the number of steps the
     gradient goes back through (-1: all); ``profile`` is accepted for Theano's
     signature; ``allow_gc`` frees the step's intermediates between steps.
     """
@@ -187,7 +207,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                          f"describes {len(states)}; give None in outputs_info for each output that is "
                          "not fed back")
     _check_state_types(states, first_stand_ins, outputs)
-    update_pairs = _check_updates(updates)
+    results = outputs + list(updates.values()) + ([condition] if condition is not None else [])
+    update_pairs = _check_updates(_with_default_updates(updates, results))
 
     # the step graph: outer variables it uses become inputs of the node
     shared_stand_ins = [_stand_in(s) for s, _ in update_pairs]
@@ -218,6 +239,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                         *given, *found)
     stacked = node.outputs[:len(outputs)]
     update_map = {s: final for (s, _), final in zip(update_pairs, node.outputs[len(outputs):])}
+    step_values = {id(v) for v in seq_stand_ins + tap_stand_ins}
+    for shared, final in update_map.items():
+        if shared.default_update is not None and any(
+                id(v) in step_values for v in graph_inputs([shared.default_update])):
+            # a state drawn in the step's shapes: outside the loop, its update is the loop's
+            shared.default_update = final
     if return_list:
         return stacked, update_map
     return (stacked[0] if len(stacked) == 1 else stacked or None), update_map

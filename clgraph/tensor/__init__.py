@@ -14,5 +14,6 @@ from .variable import TensorConstant, TensorVariable
 globals().update(CONSTRUCTORS)
 
 from . import nnet  # noqa: E402  (T.nnet, as Theano)
+from . import random, shared_randomstreams  # noqa: E402,F401  (T.random, T.shared_randomstreams)
 
 from clgraph.gradient import Lop, Rop, grad, hessian, jacobian, verify_grad  # noqa: E402  (T.grad, as Theano)
