@@ -47,7 +47,7 @@ def _element_strides(x):
 
 def _stacked(x, ndim):
     """``x`` (``ndim`` axes, or ``ndim`` + 1 with a leading batch axis) as a stack."""
-    return x if x.ndim > ndim else x[None]
+    return x if x.ndim > ndim else x._view((1,) + x.shape, (0,) + x.strides, x.offset)   # x[None], directly
 
 
 def _swap_last(x):
