@@ -20,6 +20,7 @@ float32/float64 run on the host; other input dtypes are converted on the device 
 as numpy does.
 """
 import math
+import weakref
 
 import numpy as np
 
@@ -34,7 +35,8 @@ from .device_ops import DeviceOp, output_array
 from .placement import _keeps_on_host, register_device_implementation
 
 
-_PACKS_KEPT, _PACK_KEPT_BYTES = 4, 4 << 20   # packed operands kept for reuse, and the largest
+_PACK_KEPT_BYTES, _PACKS_PER_BUFFER = 4 << 20, 2   # the largest packed operand kept; views per buffer
+_PACKED = weakref.WeakKeyDictionary()   # operand's block -> {view: (its last write, packed, stride)}
 
 
 def _ceil_div(n, d):
@@ -208,19 +210,19 @@ class GpuDot(DeviceOp):
     def _packed(self, context, name, source, b, cols):
         """_pack_b's panels of ``b``, packed again only when ``b`` was written since the
         last time (weights used by many products, a loop's step at every step, are
-        packed once); a few small ones are kept."""
-        cache = self.__dict__.setdefault("_packs", {})
-        key = (id(b.block), b.offset, b.shape, b.strides, cols)
+        packed once). A small packed copy lives as long as ``b``'s buffer does."""
+        kept = _PACKED.setdefault(b.block, {})
+        key = (b.offset, b.shape, b.strides, cols)
         written = b.block.write_event
-        kept = cache.get(key)
-        if kept is not None and written is not None and kept[0] is written:
-            return kept[2], kept[3]
+        hit = kept.get(key)
+        if hit is not None and written is not None and hit[0] is written:
+            return hit[1], hit[2]
         packed, stride = self._pack_b(context, name, source, b, cols)
+        kept.pop(key, None)
         if written is not None and packed.nbytes <= _PACK_KEPT_BYTES:
-            cache.pop(key, None)
-            cache[key] = (written, b.block, packed, stride)   # the block: its id stays its own
-            while len(cache) > _PACKS_KEPT:
-                cache.pop(next(iter(cache)))
+            kept[key] = (written, packed, stride)
+            while len(kept) > _PACKS_PER_BUFFER:   # views of one buffer (a loop's slices): a few
+                kept.pop(next(iter(kept)))
         return packed, stride
 
     def _pack_b(self, context, name, source, b, cols):
