@@ -90,7 +90,6 @@ class IfElse(InnerGraphOp):
         """Each branch input gets the output gradients when its branch is chosen, zeros
         otherwise (through the branch graph; as ``ifelse`` builds it, the identity)."""
         from clgraph.gradient import Lop
-        from clgraph.graph.basic import clone_replace as substitute
         from clgraph.tensor.shape_ops import zeros_like
 
         condition = inputs[0]
@@ -98,7 +97,7 @@ class IfElse(InnerGraphOp):
         for branch in (THEN, ELSE):
             inner_inputs, inner_outputs = self.branches[branch]
             outer = self.branch_inputs(outputs[0].owner, branch)
-            expressions = substitute(inner_outputs, dict(zip(inner_inputs, outer)))
+            expressions = clone_replace(inner_outputs, dict(zip(inner_inputs, outer)))
             pulled = Lop(expressions, list(outer), list(output_grads), disconnected_inputs="ignore")
             for var, g in zip(outer, pulled):
                 zero = zeros_like(var)
