@@ -115,7 +115,7 @@ def canonicalize(fgraph):
     x - 0, x / 1, x ** 1 -> x; x * y / y -> x for floats (x filled to y's shape where y
     may broadcast it); -(-x) -> x; a DimShuffle of a DimShuffle -> one DimShuffle; an
     identity DimShuffle or a cast to the same dtype -> its input; nested sums and
-    products flattened, their constants combined into one, first; fills (Theano's
+    products flattened, their constants combined into one; fills (Theano's
     broadcasts by ``second``) dropped where another input gives the shape anyway. A
     result replaces a variable only when their types are identical. It runs again after
     constant folding, which leaves new constants to combine."""
