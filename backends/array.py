@@ -118,17 +118,22 @@ class DeviceArray:
 
     def astype(self, dtype):
         """A C-contiguous copy converted to ``dtype``, computed on the device."""
-        dtype = _check_dtype(self.context, dtype)
-        out = empty(self.shape, dtype, self.context)
+        out = empty(self.shape, _check_dtype(self.context, dtype), self.context)
+        self.copy_into(out)
+        return out
+
+    def copy_into(self, out):
+        """Write this array's values into ``out`` (an array of the same shape on the same
+        context, C-contiguous, a view of a larger buffer too), converted to out's dtype,
+        on the device."""
         if self.size == 0:
-            return out
-        if dtype == self.dtype and self.c_contiguous:
-            self.context.copy(out.block, 0, self.block, self.offset, self.nbytes)
+            return
+        if out.dtype == self.dtype and self.c_contiguous:
+            self.context.copy(out.block, out.offset, self.block, self.offset, self.nbytes)
         elif self.context.api == "cpu":
             out._host_view()[...] = self._host_view()
         else:
             _strided_copy(out, self)
-        return out
 
     def _host_view(self):
         """On the cpu context, the numpy view of this array's memory."""

@@ -7,24 +7,12 @@ device, so no value crosses to the host per step; only n_steps comes from the ho
 an ``until`` condition is read back after each step.
 """
 from clgraph.backends import empty, get_context
-from clgraph.backends.array import _strided_copy
 from clgraph.compile.device_ops import DeviceOp
 from clgraph.compile.placement import _keeps_on_host, register_device_implementation
 from clgraph.graph.basic import Apply
 from clgraph.tensor.transfer import type_on
 
 from .op import Scan, run_loop
-
-
-def copy_into(target, value):
-    """Write the DeviceArray ``value`` into ``target`` (a C-contiguous view of the same
-    shape, on the same context) with a device copy."""
-    if not target.size:
-        return
-    if value.c_contiguous and value.dtype == target.dtype:
-        target.context.copy(target.block, target.offset, value.block, value.offset, target.nbytes)
-    else:
-        _strided_copy(target, value)
 
 
 class DeviceStorage:
@@ -36,7 +24,9 @@ class DeviceStorage:
     def empty(self, shape, dtype):
         return empty(shape, dtype, self.context)
 
-    write = staticmethod(copy_into)
+    @staticmethod
+    def write(target, value):
+        value.copy_into(target)
 
 
 class GpuScan(DeviceOp):
