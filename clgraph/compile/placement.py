@@ -16,7 +16,7 @@ from clgraph.backends import SUPPORTED_DTYPES, DeviceError, get_context, to_devi
 from clgraph.codegen.scalar_c import NoDeviceCode
 from clgraph.graph.basic import Constant
 from clgraph.graph.fg import FunctionGraph
-from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.elemwise import DimShuffle, Elemwise, broadcast_constant
 from clgraph.tensor.join import Join, MakeVector
 from clgraph.tensor.shape_ops import Alloc, Reshape
 from clgraph.tensor.subtensor import Subtensor
@@ -52,13 +52,10 @@ def _reads_shape_only(op):
 
 
 def scalar_constant(var):
-    """The value of a one-element constant, also through the DimShuffle broadcasting
-    it; None for anything else."""
-    if var.owner is not None and isinstance(var.owner.op, DimShuffle):
-        var = var.owner.inputs[0]
-    if isinstance(var, Constant) and np.size(var.data) == 1:
-        return np.asarray(var.data).item()
-    return None
+    """The value of a one-element constant (as a Python number), also through the
+    DimShuffle broadcasting it; None for anything else."""
+    value = broadcast_constant(var)
+    return None if value is None else value.item()
 
 
 def _elemwise_on_device(node, inputs, context):

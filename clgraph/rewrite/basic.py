@@ -13,7 +13,7 @@ import numpy as np
 from clgraph.graph.basic import Constant
 from clgraph.graph.evaluate import run_node
 from clgraph.scalar import Composite
-from clgraph.tensor.elemwise import DimShuffle, Elemwise
+from clgraph.tensor.elemwise import DimShuffle, Elemwise, beneath_dimshuffles, broadcast_constant
 from clgraph.tensor.shape_ops import Alloc
 from clgraph.tensor.type import TensorType
 
@@ -140,8 +140,7 @@ def _owner_scalar_name(var):
 
 def _is_filled_with(var, value):
     """Whether ``var`` is a non-empty constant (possibly DimShuffled) of only ``value``."""
-    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
-        var = var.owner.inputs[0]
+    var = beneath_dimshuffles(var)
     if not isinstance(var, Constant):
         return False
     data = np.asarray(var.data)
@@ -226,13 +225,9 @@ def _useless_cast(node):
 
 
 def _constant_value(var):
-    """The value of a constant holding one value (a 0-d constant, possibly DimShuffled to
-    broadcast), as a 0-d array of its dtype; None for anything else."""
-    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
-        var = var.owner.inputs[0]
-    if isinstance(var, Constant) and np.size(var.data) == 1 and np.asarray(var.data).dtype.kind in "biuf":
-        return np.asarray(var.data).reshape(())
-    return None
+    """broadcast_constant, for numeric values only."""
+    value = broadcast_constant(var)
+    return value if value is not None and value.dtype.kind in "biuf" else None
 
 
 def _flatten(node):

@@ -6,7 +6,7 @@ Theano does, so every input of the node has the output's number of dimensions.
 """
 import numpy as np
 
-from clgraph.graph.basic import Apply
+from clgraph.graph.basic import Apply, Constant
 from clgraph.graph.op import Op
 from clgraph.scalar import SCALAR_OPS, Composite
 
@@ -71,6 +71,22 @@ class DimShuffle(Op):
 
     def __str__(self):
         return f"InplaceDimShuffle{{{','.join(map(str, self.new_order))}}}"
+
+
+def beneath_dimshuffles(var):
+    """``var`` without the DimShuffles (broadcasts, transposes) applied to it."""
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    return var
+
+
+def broadcast_constant(var):
+    """The value of a constant holding one value, also through the DimShuffles that
+    broadcast it, as a 0-d array of its dtype; None for anything else."""
+    var = beneath_dimshuffles(var)
+    if isinstance(var, Constant) and np.size(var.data) == 1:
+        return np.asarray(var.data).reshape(())
+    return None
 
 
 def broadcast_static_shapes(shapes):
