@@ -2,7 +2,7 @@
 kernel builds, for OpenCL and CUDA. It imports numpy and, lazily, pyopencl and pycuda;
 nothing of the symbolic layer."""
 from .allocator import PoolAllocator
-from .array import DeviceArray, empty, to_device, zeros
+from .array import DeviceArray, empty, to_device, while_unwritten, zeros
 from .context import Context, Event
 from .devices import DeviceInfo, parse_device_name
 from .dtypes import SUPPORTED_DTYPES, c_name, dtype_info
@@ -14,5 +14,5 @@ __all__ = [
     "BuildError", "Context", "ContextRegistry", "DeviceArray", "DeviceError", "DeviceInfo",
     "Event", "LaunchError", "PoolAllocator", "SUPPORTED_DTYPES", "c_name", "dialect_header",
     "dtype_info", "empty", "get_context", "parse_contexts", "parse_device_name", "registry",
-    "render", "to_device", "zeros",
+    "render", "to_device", "while_unwritten", "zeros",
 ]

@@ -6,6 +6,7 @@ Kernels receive it as (buffer handle, byte offset).
 """
 import math
 import operator
+import weakref
 
 import numpy as np
 
@@ -41,6 +42,29 @@ def _check_dtype(context, dtype):
 
 
 _ALL = slice(None)
+_MEMOS = weakref.WeakKeyDictionary()   # block -> {(view, key): (its last write, value)}
+_MEMOS_PER_BUFFER = 4                   # views of one buffer (a loop's slices): a few
+
+
+def while_unwritten(array, key, compute, keep=lambda value: True):
+    """``compute()``, a value that depends on ``array``'s contents (``key`` names which),
+    computed again only after a command wrote ``array``'s buffer: a packed copy of
+    weights, a check of indices, done once while the data stay the same. A value
+    ``keep`` accepts lives as long as the buffer does."""
+    block = array.block
+    written = block.write_event
+    entries = _MEMOS.setdefault(block, {})
+    full_key = (array.offset, array.shape, array.strides, key)
+    kept = entries.get(full_key)
+    if kept is not None and written is not None and kept[0] is written:
+        return kept[1]
+    value = compute()
+    entries.pop(full_key, None)
+    if written is not None and keep(value):
+        entries[full_key] = (written, value)
+        while len(entries) > _MEMOS_PER_BUFFER:
+            entries.pop(next(iter(entries)))
+    return value
 
 
 class DeviceArray:

@@ -139,3 +139,30 @@ Context.synchronize = lambda self: print('synchronized', self.name)
 """
     result = run_python(code)
     assert result.returncode == 0 and "synchronized" in result.stdout, result.stderr
+
+
+def test_values_kept_while_a_buffer_is_unwritten(kernel_context):
+    import weakref
+
+    from clgraph.backends import while_unwritten
+
+    a = to_device(np.arange(N, dtype=np.float32), kernel_context)
+    calls = []
+
+    def total():
+        calls.append(1)
+        return float(a.get().sum())
+
+    first = total()
+    calls.clear()
+    assert while_unwritten(a, "sum", total) == first and while_unwritten(a, "sum", total) == first
+    assert len(calls) == 1                                     # the same data: computed once
+    while_unwritten(a[2:], "sum", total)
+    assert len(calls) == 2                                     # another view, another value
+    spin_fill(kernel_context, a, 1.0, spins=1)                 # a kernel writes the buffer
+    assert while_unwritten(a, "sum", total) == N and len(calls) == 3   # computed again after it
+    assert while_unwritten(a, "sum", total) == N and len(calls) == 3
+    assert while_unwritten(a, "other", lambda: 5, keep=lambda value: False) == 5
+    block = weakref.ref(a.block)
+    del a
+    assert block() is None   # the values kept do not keep the buffer alive

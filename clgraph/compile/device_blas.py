@@ -20,11 +20,10 @@ float32/float64 run on the host; other input dtypes are converted on the device 
 as numpy does.
 """
 import math
-import weakref
 
 import numpy as np
 
-from clgraph.backends import DeviceArray, empty, to_device, zeros
+from clgraph.backends import DeviceArray, empty, to_device, while_unwritten, zeros
 from clgraph.codegen import gemm
 from clgraph.graph.basic import Apply
 from clgraph.tensor.blas import Gemm, Gemv, scaled_product_update
@@ -35,8 +34,7 @@ from .device_ops import DeviceOp, output_array
 from .placement import _keeps_on_host, register_device_implementation
 
 
-_PACK_KEPT_BYTES, _PACKS_PER_BUFFER = 4 << 20, 2   # the largest packed operand kept; views per buffer
-_PACKED = weakref.WeakKeyDictionary()   # operand's block -> {view: (its last write, packed, stride)}
+_PACK_KEPT_BYTES = 4 << 20   # the largest packed operand kept for reuse
 
 
 def _ceil_div(n, d):
@@ -210,20 +208,9 @@ class GpuDot(DeviceOp):
     def _packed(self, context, name, source, b, cols):
         """_pack_b's panels of ``b``, packed again only when ``b`` was written since the
         last time (weights used by many products, a loop's step at every step, are
-        packed once). A small packed copy lives as long as ``b``'s buffer does."""
-        kept = _PACKED.setdefault(b.block, {})
-        key = (b.offset, b.shape, b.strides, cols)
-        written = b.block.write_event
-        hit = kept.get(key)
-        if hit is not None and written is not None and hit[0] is written:
-            return hit[1], hit[2]
-        packed, stride = self._pack_b(context, name, source, b, cols)
-        kept.pop(key, None)
-        if written is not None and packed.nbytes <= _PACK_KEPT_BYTES:
-            kept[key] = (written, packed, stride)
-            while len(kept) > _PACKS_PER_BUFFER:   # views of one buffer (a loop's slices): a few
-                kept.pop(next(iter(kept)))
-        return packed, stride
+        packed once); a small packed copy lives as long as ``b``'s buffer does."""
+        return while_unwritten(b, ("packed panels", cols), lambda: self._pack_b(context, name, source, b, cols),
+                               keep=lambda packed: packed[0].nbytes <= _PACK_KEPT_BYTES)
 
     def _pack_b(self, context, name, source, b, cols):
         """The panels of ``cols`` columns of the stack of matrices ``b`` that blocked_gemm

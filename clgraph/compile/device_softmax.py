@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 
-from clgraph.backends import DeviceArray, to_device
+from clgraph.backends import DeviceArray, to_device, while_unwritten
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.codegen.softmax import SoftmaxKernel
 from clgraph.tensor.nnet.softmax import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
@@ -66,16 +66,11 @@ class GpuSoftmaxFamily(OnDevice):
     def _class_indices(self, idx, shape, context):
         """The class indices on the device, checked. Indices on the device are read
         back for the check, unless these very values (their buffer not written since)
-        passed it at the last call: a training loop's labels are read once."""
+        passed it before: a training loop's labels are read once."""
         if not isinstance(idx, DeviceArray):
             return to_device(check_class_indices(self, idx, *shape), context)
-        key = (id(idx.block), idx.offset, idx.shape, idx.strides, tuple(shape))
-        written = idx.block.write_event
-        checked = self.__dict__.setdefault("_checked", {})
-        if written is None or checked.get(key, (None,))[0] is not written:
-            check_class_indices(self, idx.get(), *shape)
-            checked.clear()
-            checked[key] = (written, idx.block)   # the block: its id stays its own
+        while_unwritten(idx, ("class indices in range", tuple(shape)),
+                        lambda: check_class_indices(self, idx.get(), *shape) is not None)
         return idx
 
     def perform(self, node, inputs, previous=None):
