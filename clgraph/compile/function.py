@@ -111,6 +111,8 @@ class FunctionMaker:
         for shared, _ in update_pairs:
             if all(shared is not s for s in self.shared):
                 self.shared.append(shared)   # updated without being read
+        # where each updated variable's storage is among the stored values of a call
+        self.update_storage = [next(k for k, s in enumerate(self.shared) if s is shared) for shared, _ in update_pairs]
         self.fgraph = FunctionGraph(explicit + self.shared, results)
         self.mode.optimize(self.fgraph)
         self.on_devices = self.mode.linker != "py"
@@ -118,7 +120,7 @@ class FunctionMaker:
             self.fgraph = place(self.fgraph, ["cpu"] * len(explicit) + [s.context_name for s in self.shared],
                   [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
                   get_context().name)
-            self.fgraph.update_targets = _update_targets(len(explicit), self.shared, len(outputs), update_pairs)
+            self.fgraph.update_targets = _update_targets(len(explicit), self.update_storage, len(outputs), update_pairs)
             self.mode.optimize(self.fgraph, stage="device")
         self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
         self.vm = VM(_schedule(self.fgraph), self.fgraph.inputs, self.fgraph.outputs,
@@ -202,10 +204,8 @@ class Function:
         n_out = len(maker.outputs)
         inputs += maker.constants   # results must not alias these either
         # an update may be its variable's old storage, written in place; no other input's
-        own = {id(shared): old for shared, old in zip(maker.shared, stored)}
-        prepared = [shared.prepare_value(_unaliased(value, [i for i in inputs if i is not own.get(id(shared))]),
-                                         borrow=True)
-                    for (shared, _), value in zip(maker.updates, results[n_out:])]
+        prepared = [shared.prepare_value(_unaliased(value, inputs, own=stored[position]), borrow=True)
+                    for (shared, _), position, value in zip(maker.updates, maker.update_storage, results[n_out:])]
         for (shared, _), value in zip(maker.updates, prepared):   # all or none
             shared._value = value
         outputs = []
@@ -220,16 +220,15 @@ class Function:
 _MISSING = object()
 
 
-def _update_targets(n_explicit, shared, n_outputs, update_pairs):
+def _update_targets(n_explicit, update_storage, n_outputs, update_pairs):
     """{fgraph input position: output position} of the shared variables whose storage
-    their update may overwrite (the inplace rewrite decides where it does). None when an
+    their update may overwrite (the inplace rewrite decides where it does); none when an
     update value could still be refused after the graph ran (its shape is not known to
     fit its variable's): the storage of the others would then be written already."""
     if not all(len(s.type.shape) == len(e.type.shape) and all(
             n is None or n == m for n, m in zip(s.type.shape, e.type.shape)) for s, e in update_pairs):
         return {}
-    return {n_explicit + next(i for i, s in enumerate(shared) if s is var): n_outputs + k
-            for k, (var, _) in enumerate(update_pairs)}
+    return {n_explicit + position: n_outputs + k for k, position in enumerate(update_storage)}
 
 
 def _schedule(fgraph):
@@ -248,13 +247,14 @@ def _schedule(fgraph):
     return [n for n in order if id(n) not in late] + [n for n in order if id(n) in late]
 
 
-def _unaliased(value, inputs):
+def _unaliased(value, inputs, own=None):
     """``value``, copied if it may share memory with an input or a shared variable's
-    storage (a view, or the same array): results must be the caller's own."""
+    storage (a view, or the same array): results must be the caller's own. ``own``: the
+    storage an update replaces, which it may be (computed in place over it)."""
     if isinstance(value, np.ndarray):
-        return value.copy() if value.base is not None or any(value is i for i in inputs) else value
+        return value.copy() if value.base is not None or any(value is i for i in inputs if i is not own) else value
     block = getattr(value, "block", None)
-    if block is not None and any(getattr(i, "block", None) is block for i in inputs):
+    if block is not None and any(getattr(i, "block", None) is block for i in inputs if i is not own):
         return value.copy()
     return value
 
