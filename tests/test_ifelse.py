@@ -15,7 +15,7 @@ MODES = pytest.mark.parametrize("mode", [None, HOST], ids=["device", "host"])
 
 def ifelse_op(f):
     (node,) = [n for n in f.maker.fgraph.toposort() if "IfElse" in type(n.op).__name__]
-    return getattr(node.op, "ifelse", node.op)
+    return getattr(node.op, "host_op", node.op)
 
 
 def test_seed_scalar_ifelse():

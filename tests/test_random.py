@@ -252,7 +252,7 @@ def test_draws_from_a_state_on_the_device_inside_scan():
 
     device, host = sampler(None), sampler(HOST)
     (scan_node,) = [n for n in device.maker.fgraph.toposort() if isinstance(n.op, GpuScan)]
-    step = [str(thunk.node.op) for thunk in scan_node.op.scan.inner_function(scan_node.op.context).thunks]
+    step = [str(thunk.node.op) for thunk in scan_node.op.host_op.inner_function(scan_node.op.context).thunks]
     assert "GpuAdvanceState" in step and not any(name.startswith("HostFromGpu") for name in step), step
     for _ in range(2):
         (u_device, n_device), (u_host, n_host) = device(), host()

@@ -20,8 +20,8 @@ def power(A, k):
 
 
 def scan_op(f):
-    (node,) = [n for n in f.maker.fgraph.toposort() if isinstance(getattr(n.op, "scan", n.op), Scan)]
-    return getattr(node.op, "scan", node.op)
+    (node,) = [n for n in f.maker.fgraph.toposort() if isinstance(getattr(n.op, "host_op", n.op), Scan)]
+    return getattr(node.op, "host_op", node.op)
 
 
 @pytest.mark.skipif(not OPENCL_DEVICES, reason="needs an OpenCL device")

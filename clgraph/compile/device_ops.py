@@ -131,6 +131,24 @@ class OnDevice(DeviceOp):
         return "Gpu" + str(self.host_op).replace("Inplace", "")
 
 
+class OnContext(DeviceOp):
+    """A host op with graphs of its own (a loop, a conditional) run for device context
+    ``context``: the host node's inputs, its outputs placed on that context."""
+
+    __props__ = ("host_op", "context")
+
+    def __init__(self, host_op, context):
+        self.host_op = host_op
+        self.context = context
+
+    def make_node(self, *inputs):
+        host = self.host_op.make_node(*inputs)
+        return Apply(self, host.inputs, [type_on(self.context, o.type.dtype, o.type.shape)() for o in host.outputs])
+
+    def __str__(self):
+        return "Gpu" + str(self.host_op)
+
+
 class GpuDimShuffle(OnDevice):
     """A DimShuffle on the device: a view, no kernel."""
 

@@ -7,10 +7,8 @@ device, so no value crosses to the host per step; only n_steps comes from the ho
 an ``until`` condition is read back after each step.
 """
 from clgraph.backends import empty, get_context
-from clgraph.compile.device_ops import DeviceOp
+from clgraph.compile.device_ops import OnContext
 from clgraph.compile.placement import _keeps_on_host, register_device_implementation
-from clgraph.graph.basic import Apply
-from clgraph.tensor.transfer import type_on
 
 from .op import Scan, run_loop
 
@@ -29,25 +27,12 @@ class DeviceStorage:
         value.copy_into(target)
 
 
-class GpuScan(DeviceOp):
+class GpuScan(OnContext):
     """A Scan node run on device context ``context`` (n_steps, input 0, is a host value)."""
 
-    __props__ = ("scan", "context")
-
-    def __init__(self, scan, context):
-        self.scan = scan
-        self.context = context
-
-    def make_node(self, *inputs):
-        host = self.scan.make_node(*inputs)
-        return Apply(self, host.inputs, [type_on(self.context, t.dtype, t.shape)() for t in self.scan.output_types])
-
     def perform(self, node, inputs):
-        step = self.scan.inner_function(self.context)
-        return run_loop(self.scan, inputs, DeviceStorage(get_context(self.context)), step)
-
-    def __str__(self):
-        return f"GpuScan{{{self.scan.scan_name}}}"
+        step = self.host_op.inner_function(self.context)
+        return run_loop(self.host_op, inputs, DeviceStorage(get_context(self.context)), step)
 
 
 register_device_implementation(Scan)(_keeps_on_host(
