@@ -168,21 +168,17 @@ def _absorb(fgraph, node):
 
 def _region(fgraph, node, outer, outputs):
     """The nodes whose every use is by this branch of ``node`` or by nodes of the region:
-    grown from the branch's inputs towards the graph's inputs."""
+    grown from the branch's inputs towards the graph's inputs. In reverse topological
+    order every client of a node is decided before the node."""
     other = {id(v) for v in node.inputs} - {id(v) for v in outer}
-    region, changed = set(), True
-    while changed:
-        changed = False
-        for candidate in io_toposort([], list(outer))[::-1]:
-            if candidate in region or candidate is node:
-                continue
-            if any(id(v) in outputs or id(v) in other for v in candidate.outputs):
-                continue
-            uses = [client for v in candidate.outputs for client, _ in fgraph.clients(v)]
-            if uses and all(client in region or (client is node and _only_in(node, candidate, outer))
-                            for client in uses):
-                region.add(candidate)
-                changed = True
+    region = set()
+    for candidate in reversed(io_toposort([], list(outer))):
+        if any(id(v) in outputs or id(v) in other for v in candidate.outputs):
+            continue
+        uses = [client for v in candidate.outputs for client, _ in fgraph.clients(v)]
+        if uses and all(client in region or (client is node and _only_in(node, candidate, outer))
+                        for client in uses):
+            region.add(candidate)
     return region
 
 
