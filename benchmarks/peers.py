@@ -119,6 +119,7 @@ class PyTensorPeer:
         import pytensor.tensor as pt
 
         self.pytensor, self.pt = pytensor, pt
+        pytensor.config.floatX = "float32"   # float32 throughout: float constants too
         self.mode = Mode(linker="cvm") if c_backend else get_default_mode()
         self.name = "PyTensor C" if c_backend else "PyTensor default"
 
@@ -203,6 +204,19 @@ PEER_MAKERS = {
     "PyTensor default": lambda: PyTensorPeer(False),
     "JAX jit": JaxPeer,
 }
+
+
+def adapted(name, peer, theano_like, jax_like):
+    """A peer of load_peers as a benchmark's own peer: ``theano_like(name, library,
+    tensor module, the clgraph peer or None, **function options)`` for clgraph and
+    PyTensor, ``jax_like(peer)`` for JAX; a missing peer's reason as it is."""
+    if isinstance(peer, str):
+        return peer
+    if isinstance(peer, ClgraphPeer):
+        return theano_like(name, peer.clgraph, peer.T, peer)
+    if isinstance(peer, PyTensorPeer):
+        return theano_like(name, peer.pytensor, peer.pt, None, mode=peer.mode)
+    return jax_like(peer)
 
 
 def load_peers():

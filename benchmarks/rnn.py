@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from peers import Benchmark, Case, ClgraphPeer, PyTensorPeer, load_peers, median_per_call, print_machine
+from peers import Benchmark, Case, adapted, load_peers, median_per_call, print_machine
 
 STEPS, BATCH, HIDDEN = 100, 32, 256
 
@@ -129,14 +129,8 @@ class JaxRNN:
 
 
 def rnn_peer(name, peer):
-    if isinstance(peer, str):
-        return peer
-    if isinstance(peer, ClgraphPeer):
-        return TheanoLikeRNN(name, peer.clgraph, peer.T, keep=True)
-    if isinstance(peer, PyTensorPeer):
-        peer.pytensor.config.floatX = "float32"
-        return TheanoLikeRNN(name, peer.pytensor, peer.pt, mode=peer.mode)
-    return JaxRNN(peer)
+    return adapted(name, peer, lambda name, lib, T, clgraph, **options: TheanoLikeRNN(
+        name, lib, T, keep=clgraph is not None, **options), JaxRNN)
 
 
 def main():

@@ -37,7 +37,7 @@ import time
 import numpy as np
 
 from peers import (
-    PEER_MAKERS, Benchmark, Case, ClgraphPeer, PyTensorPeer, load_peers, median_loop, print_machine,
+    PEER_MAKERS, Benchmark, Case, ClgraphPeer, adapted, load_peers, median_loop, print_machine,
     show_time,
 )
 
@@ -269,14 +269,8 @@ class PyOpenCLTraining:
 
 def training_peer(name, peer):
     """The training peer for one of peers.py's peers (or the reason it is missing)."""
-    if isinstance(peer, str):
-        return peer
-    if isinstance(peer, ClgraphPeer):
-        return TheanoLikeTraining(name, peer.clgraph, peer.T, describe=peer.describe)
-    if isinstance(peer, PyTensorPeer):
-        peer.pytensor.config.floatX = "float32"   # else the seed's float constants upcast w's update
-        return TheanoLikeTraining(name, peer.pytensor, peer.pt, mode=peer.mode)
-    return JaxTraining(peer)
+    return adapted(name, peer, lambda name, lib, T, clgraph, **options: TheanoLikeTraining(
+        name, lib, T, describe=clgraph.describe if clgraph else None, **options), JaxTraining)
 
 
 def kernel_counts(peer):
