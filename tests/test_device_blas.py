@@ -226,3 +226,23 @@ def test_packed_operand_reused_until_it_is_written():
         np.testing.assert_allclose(product(), a.get_value() @ np.ones((40, 24)), rtol=1e-4, atol=1e-4)
     finally:
         device_blas.GpuDot._pack_b = pack
+
+
+@pytest.mark.skipif(not gemm.blocked_width(get_context().info, np.dtype("float32")), reason="a CPU OpenCL device")
+def test_matrix_vector_products_build_no_gemm():
+    # the vector kernels are a program of their own: a graph of matrix-vector products
+    # does not compile the (long) GEMM family
+    from conftest import run_python
+
+    code = """
+import numpy as np, pyopencl as cl, clgraph, clgraph.tensor as T
+from clgraph.backends import get_context
+a, x = T.fmatrix(), T.fvector()
+clgraph.function([a, x], T.dot(a, x) + T.dot(x[:3], a))(np.ones((3, 3), 'float32'), np.ones(3, 'float32'))
+programs = get_context().programs._memory.values()
+print(sorted(name for p in programs for name in p.raw.get_info(cl.program_info.KERNEL_NAMES).split(';')))
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    name = gemm.blocked_gemm("float32", gemm.blocked_width(get_context().info, np.dtype("float32")))[0]
+    assert result.stdout.split("\n")[-2] == str(sorted([name + "_gemv", name + "_gevm"]))

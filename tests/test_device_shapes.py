@@ -83,3 +83,19 @@ def test_concatenate_and_stack_run_on_the_device(axis):
     bad = clgraph.function([x, y], T.concatenate([x, y.T], axis=axis))
     with pytest.raises(ValueError, match=r"GpuJoin: cannot join arrays of shapes \(3, 4\), \(4, 3\)"):
         bad(VALUE, np.zeros((3, 4)))
+
+
+def test_scalar_arithmetic_on_shapes_stays_on_the_host():
+    # the 1 / n of a mean's gradient: computed by numpy from the length, then used by
+    # the device kernel, not a launch of its own on an uploaded length
+    from clgraph.compile.device_ops import DeviceOp
+    from clgraph.tensor.math import NumberOfElements
+
+    x = T.fvector("x")
+    f = clgraph.function([x], T.grad(T.mean(x ** 2), x))
+    nodes = f.maker.fgraph.toposort()
+    (count,) = [n for n in nodes if isinstance(n.op, NumberOfElements)]
+    (scale,) = [n for n in nodes if count.outputs[0] in n.inputs]
+    assert not isinstance(scale.op, DeviceOp) and scale.outputs[0].ndim == 0
+    value = np.array([1.0, 2.0, 4.0], "float32")
+    np.testing.assert_allclose(f(value), 2 * value / 3, rtol=1e-6)
