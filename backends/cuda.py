@@ -147,7 +147,8 @@ class CUDADriver:
 
     # programs -----------------------------------------------------------------------
     def build(self, source, options):
-        """Compile ``source`` with nvcc to a cubin; returns (module, cubin)."""
+        """Compile ``source`` with nvcc to a cubin; returns (module, a function giving
+        the cubin)."""
         from pycuda.compiler import compile as nvcc_compile
 
         try:
@@ -155,7 +156,7 @@ class CUDADriver:
                                  cache_dir=False)
         except self.drv.CompileError as exc:
             raise BuildError("cuda", self.info.describe(), options, exc.stderr or str(exc), source) from None
-        return self.load(cubin, options), cubin
+        return self.load(cubin, options), lambda: cubin
 
     def load(self, binary, options):
         with self.current():

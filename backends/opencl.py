@@ -117,7 +117,9 @@ class OpenCLDriver:
 
     # programs -----------------------------------------------------------------------
     def build(self, source, options):
-        """Compile ``source``; returns (program, binary for the disk cache)."""
+        """Compile ``source``; returns (program, a function giving its binary for the
+        disk cache). PoCL compiles every kernel of a program again when asked for the
+        binary, so the cache asks for it only when it saves, at exit."""
         cl = self.cl
         program = cl.Program(self.cl_context, source)
         try:
@@ -125,7 +127,7 @@ class OpenCLDriver:
         except cl.Error as exc:
             log = program.get_build_info(self.device, cl.program_build_info.LOG)
             raise BuildError("opencl", self.info.describe(), options, log or str(exc), source) from None
-        return program, program.get_info(cl.program_info.BINARIES)[0]
+        return program, lambda: program.get_info(cl.program_info.BINARIES)[0]
 
     def load(self, binary, options):
         program = self.cl.Program(self.cl_context, [self.device], [binary])

@@ -113,15 +113,17 @@ class ContextRegistry:
         return list(self._by_device.values())
 
     def finish_all(self):
-        """Wait for the work every context has queued. Run at exit: a driver still
-        building or running a kernel while the process tears down its libraries can
-        crash (PoCL compiles a kernel for its first launch in a worker thread, and the
-        last calls' updates run after their outputs were returned)."""
+        """Wait for the work every context has queued, then save the programs built
+        since the last save to the disk cache. Run at exit: a driver still building or
+        running a kernel while the process tears down its libraries can crash (PoCL
+        compiles a kernel for its first launch in a worker thread, and the last calls'
+        updates run after their outputs were returned)."""
         for context in self.active():
             try:
                 context.synchronize()
             except Exception:   # a failed command was the caller's to see; nothing to add at exit
                 pass
+            context.programs.save()
 
 
 registry = ContextRegistry()

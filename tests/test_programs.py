@@ -58,6 +58,8 @@ def test_disk_cache_serves_a_fresh_cache_and_rebuilds_a_corrupt_entry(kernel_con
         cold = ProgramCache(kernel_context)
         cold.get(source, options)
         assert cold.counts == {"memory": 0, "disk": 0, "built": 1}
+        assert cache_files(tmp_path) == []   # binaries are saved later (at exit), not at the build
+        cold.save()
         [entry] = cache_files(tmp_path)
         assert not list(entry.parent.glob(".tmp-*"))   # written by rename, no temp left
 
@@ -73,6 +75,7 @@ def test_disk_cache_serves_a_fresh_cache_and_rebuilds_a_corrupt_entry(kernel_con
             again = ProgramCache(kernel_context)
             again.get(source, options)
             assert again.counts == {"memory": 0, "disk": 0, "built": 1}
+            again.save()
             assert ProgramCache(kernel_context).get(source, options) is not None   # rewritten, valid
 
 
@@ -82,7 +85,9 @@ def test_disk_entry_that_the_driver_rejects_is_rebuilt(kernel_context, tmp_path)
 
     source, options = unique_source("reject"), ["-DSCALE_BIAS=1.0f"]
     with config.change_flags({"cache.dir": str(tmp_path)}):
-        ProgramCache(kernel_context).get(source, options)
+        first = ProgramCache(kernel_context)
+        first.get(source, options)
+        first.save()
         [entry] = cache_files(tmp_path)
         bogus = b"not a device binary"
         entry.write_bytes(_MAGIC + hashlib.sha256(bogus).digest() + bogus)   # checksum is fine
@@ -97,6 +102,7 @@ def test_disabled_cache_writes_nothing_and_always_builds(kernel_context, tmp_pat
         for _ in range(2):
             fresh = ProgramCache(kernel_context)
             fresh.get(source, options)
+            fresh.save()
             assert fresh.counts["built"] == 1
     assert cache_files(tmp_path) == []
 
@@ -107,6 +113,7 @@ def test_cache_key_covers_source_options_and_device(kernel_context, tmp_path):
         cache.get(unique_source("key"), ["-DSCALE_BIAS=1.0f"])
         cache.get(unique_source("key"), ["-DSCALE_BIAS=2.0f"])
         cache.get(unique_source("key2"), ["-DSCALE_BIAS=1.0f"])
+        cache.save()
         assert len(cache_files(tmp_path)) == 3
 
 

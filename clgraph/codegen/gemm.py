@@ -138,4 +138,15 @@ def sources(dialect, device, dtype):
     return dict([blocked_gemm(dtype, width), (name + "_gemv", vector_source), gemv(dtype)])
 
 
-__all__ = ["DTYPES", "supported", "blocked_width", "blocked_gemm", "tiled_gemm", "gemv", "sources"]
+def likely_sources(dialect, device, dtype, vectors):
+    """Sources of the program a product of ``dtype`` on ``device`` most likely runs:
+    the matrix-vector kernels where ``vectors`` (its result has fewer than two axes),
+    the GEMM family otherwise."""
+    width = blocked_width(device, dtype) if dialect == "opencl" else 0
+    if width:
+        return [blocked_gemm(dtype, width, vectors_only=vectors)[1]]
+    return [(gemv if vectors else tiled_gemm)(dtype)[1]]
+
+
+__all__ = ["DTYPES", "supported", "blocked_width", "blocked_gemm", "tiled_gemm", "gemv", "sources",
+           "likely_sources"]

@@ -138,6 +138,10 @@ class GpuDot(DeviceOp):
         """{kernel name: source without the header} of the kernels this node may run."""
         return gemm.sources(dialect, device, node.outputs[0].type.dtype)
 
+    def likely_sources(self, node, context):
+        out = node.outputs[0].type
+        return gemm.likely_sources(context.dialect, context.info, out.dtype, vectors=out.ndim < 2)
+
     # kernels ------------------------------------------------------------------------
     def _kernel(self, context, name_and_source):
         """The kernel ``name`` of a rendering of codegen.gemm (memoised there)."""

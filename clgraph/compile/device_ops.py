@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from clgraph.backends import DeviceArray, empty, get_context, to_device
+from clgraph.backends.array import c_strides
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.graph.basic import Apply
 from clgraph.graph.op import Op
@@ -43,10 +44,44 @@ class DeviceOp(Op):
             kernel = cache[(context, key)] = context.build(source).kernel(name)
         return kernel
 
+    def likely_sources(self, node, context):
+        """Sources (without the header) of the kernels the first call of ``node`` on
+        ``context`` most likely builds, predicted from its types: a compiled function
+        builds them before that call, together with its other nodes' (compile.prebuild).
+        None predicted by default: the kernels build when first launched."""
+        return []
+
     def sharing_kernels(self, op):
         """``op``, another version of this op (inplace), given this op's kernel cache."""
         op._kernel_cache = self.__dict__.setdefault("_kernel_cache", {})
         return op
+
+
+class Layout:
+    """What kernel choices read of an array without its memory: its shape, its
+    C-contiguous strides and where it lives (a fused map's result that is never
+    materialised, or a value predicted from its type before a first call)."""
+
+    c_contiguous = True
+
+    def __init__(self, shape, context, dtype):
+        self.shape, self.ndim, self.context = tuple(shape), len(shape), context
+        self.itemsize = np.dtype(dtype).itemsize
+        self.size = math.prod(shape)
+        self.strides = c_strides(shape, self.itemsize)
+
+
+def likely_layouts(variables, context):
+    """The Layouts that values of ``variables`` (inputs of one elementwise node) most
+    likely have: C-contiguous, length 1 along their broadcastable axes, else the static
+    length one of them knows, else 2 (a length no rule treats as special)."""
+    known = {}
+    for v in variables:
+        for axis, n in enumerate(v.type.shape):
+            if n is not None and n != 1:
+                known.setdefault(axis, n)
+    return [Layout([1 if b else known.get(axis, 2) for axis, b in enumerate(v.type.broadcastable)],
+                   context, v.type.dtype) for v in variables]
 
 
 def grid_stride_groups(kernel, n, group_size=_GROUP_SIZE):
@@ -309,6 +344,19 @@ class GpuElemwise(DeviceOp):
         n = math.prod(shape)
         if n == 0:
             return shape, None
+        variant, items, width, extra = self._variant(context, shape, inputs)
+        kernel = self.built_kernel(context, variant, lambda: self._rendering(variant))
+        if width:   # a vector per work-item, no loop
+            group = min(_GROUP_SIZE, kernel.max_group_size)
+            groups = max(1, -(-items // group))
+        else:
+            groups, group = grid_stride_groups(kernel, items)
+        return shape, (kernel, groups, group, (np.int64(n),) + extra)
+
+    def _variant(self, context, shape, inputs):
+        """(kernel variant, work-items, vector width, trailing arguments) for inputs of
+        these layouts and a result of ``shape``."""
+        n = math.prod(shape)
         if all(x.c_contiguous and (x.shape == shape or x.size == 1) for x in inputs):
             scalars = [True] * len(self.kernel.in_dtypes)   # constants: compiled in
             for k, x in zip(self.kernel.arrays, inputs):
@@ -317,21 +365,19 @@ class GpuElemwise(DeviceOp):
             width = self._widths.get(context)
             if width is None:
                 width = self._widths[context] = self.kernel.vector_width(context.info)
-            variant, items, extra = (("vector", scalars, width) if width else ("flat", scalars)), (
-                max(n // width, n % width) if width else n), ()
-        else:
-            strides = [[0 if x.shape[d] == 1 and shape[d] != 1 else x.strides[d] // x.itemsize
-                        for d in range(len(shape))] for x in inputs]
-            dims, strides = collapse_dims(shape, strides)
-            variant, items, width = ("strided", len(dims)), n, 0
-            extra = tuple(np.int64(v) for v in dims) + tuple(np.int64(v) for s in strides for v in s)
-        kernel = self.built_kernel(context, variant, lambda: self._rendering(variant))
-        if width:   # a vector per work-item, no loop
-            group = min(_GROUP_SIZE, kernel.max_group_size)
-            groups = max(1, -(-items // group))
-        else:
-            groups, group = grid_stride_groups(kernel, items)
-        return shape, (kernel, groups, group, (np.int64(n),) + extra)
+            if width:
+                return ("vector", scalars, width), max(n // width, n % width), width, ()
+            return ("flat", scalars), n, 0, ()
+        strides = [[0 if x.shape[d] == 1 and shape[d] != 1 else x.strides[d] // x.itemsize
+                    for d in range(len(shape))] for x in inputs]
+        dims, strides = collapse_dims(shape, strides)
+        extra = tuple(np.int64(v) for v in dims) + tuple(np.int64(v) for s in strides for v in s)
+        return ("strided", len(dims)), n, 0, extra
+
+    def likely_sources(self, node, context):
+        inputs = likely_layouts(node.inputs, context)
+        variant = self._variant(context, _broadcast(self, [x.shape for x in inputs]), inputs)[0]
+        return [self._rendering(variant)[1]]
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header} of this node for ``dialect``: the

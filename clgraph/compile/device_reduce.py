@@ -5,7 +5,6 @@ import math
 import numpy as np
 
 from clgraph.backends import empty, get_context
-from clgraph.backends.array import c_strides
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.codegen.reduce import ReduceKernel
 from clgraph.codegen.scalar_c import NoDeviceCode
@@ -14,7 +13,7 @@ from clgraph.rewrite import register
 from clgraph.tensor.math import CAReduce
 from clgraph.tensor.transfer import DeviceTensorType
 
-from .device_ops import DeviceOp, GpuElemwise, _broadcast, launch_over, output_array
+from .device_ops import DeviceOp, GpuElemwise, Layout, _broadcast, launch_over, likely_layouts, output_array
 from .placement import register_device_implementation
 
 _GROUP_SIZE = 64
@@ -79,7 +78,7 @@ class GpuCAReduce(DeviceOp):
             shape = _broadcast(self, [a.shape for a in inputs])
             if all(a.c_contiguous and (a.shape == shape or a.size == 1) for a in inputs):
                 mapped = inputs   # fused: x stands for the map's result (shape, strides)
-                x = _Layout(shape, inputs[0].context, self.whole.in_dtype)
+                x = Layout(shape, inputs[0].context, self.whole.in_dtype)
             else:               # strided or broadcast inputs: the map, then the reduction
                 x = self.map.perform(None, inputs)[0]
         else:
@@ -94,13 +93,9 @@ class GpuCAReduce(DeviceOp):
                              f"empty array of shape {x.shape}: it has no identity")
         if out.size == 0:
             return [out]
-        element = [s // x.itemsize for s in x.strides]
-        kdims, (kstrides,) = collapse_dims([x.shape[d] for d in kept], [[element[d] for d in kept]])
-        rdims, (rstrides,) = collapse_dims([x.shape[d] for d in axes], [[element[d] for d in axes]])
-        if not axes:
-            rdims, rstrides = [1], [0]
-        width = self.whole.vector_width(context.info) if mapped is None else 0
-        if width and len(kdims) == 1 and kstrides == [1] and len(rdims) == 1 and rdims[0] > 1:
+        (kdims, kstrides), (rdims, rstrides) = self._collapsed(x)
+        width = self._columns_width(context, mapped is not None, kdims, kstrides, rdims)
+        if width:
             self._columns(context, width, out.reshape(-1), x, kdims[0], rdims[0], rstrides[0])
             return [out]
         busy = context.info.compute_units * 64
@@ -113,6 +108,43 @@ class GpuCAReduce(DeviceOp):
         # The partials form a C-contiguous (outputs, chunks) array: reduce its rows.
         self._launch(context, "last", out.reshape(-1), partial, ([out.size], [chunks]), ([chunks], [1]), 1)
         return [out]
+
+    def _collapsed(self, x):
+        """(kept dims, their strides), (reduced dims, their strides) of ``x``, in
+        elements, with the axes that can be walked as one collapsed."""
+        axes = self.careduce.axis
+        element = [s // x.itemsize for s in x.strides]
+        kept = [d for d in range(x.ndim) if d not in axes]
+        kdims, (kstrides,) = collapse_dims([x.shape[d] for d in kept], [[element[d] for d in kept]])
+        rdims, (rstrides,) = collapse_dims([x.shape[d] for d in axes], [[element[d] for d in axes]])
+        return (kdims, kstrides), (([1], [0]) if not axes else (rdims, rstrides))
+
+    def _columns_width(self, context, mapped, kdims, kstrides, rdims):
+        """The vector width of the column kernels where they reduce these dims, else 0."""
+        width = self.whole.vector_width(context.info) if not mapped else 0
+        return width if width and len(kdims) == 1 and kstrides == [1] and len(rdims) == 1 and rdims[0] > 1 else 0
+
+    def likely_sources(self, node, context):
+        """One pass and two passes (partials, then their reduction) of contiguous
+        inputs: which one runs depends on lengths the types may not know."""
+        if self.map is None:
+            [x], makers, scalars = likely_layouts(node.inputs, context), (self.whole, self.first), ()
+        else:
+            inputs = likely_layouts(node.inputs, context)
+            x = Layout(_broadcast(self, [v.shape for v in inputs]), context, self.whole.in_dtype)
+            makers = (self.fused["whole"], self.fused["first"])
+            flags = [True] * len(self.map.kernel.in_dtypes)
+            for k, v in zip(self.map.kernel.arrays, inputs):
+                flags[k] = v.size == 1
+            scalars = tuple(flags)
+        (kdims, kstrides), (rdims, rstrides) = self._collapsed(x)
+        width = self._columns_width(context, self.map is not None, kdims, kstrides, rdims)
+        if width:
+            return [self.whole.rows_stream(width)[1], self.whole.columns(width)[1]]
+        contiguous = self.map is None and len(rdims) == 1 and rstrides[0] == 1
+        return [maker.source(len(kdims), len(rdims), maker.vector_width(context.info) if contiguous else 0,
+                             scalars)[1] for maker in makers] + [
+            self.last.source(1, 1, self.last.vector_width(context.info))[1]]
 
     def _vector_kernel(self, context, variant, width):
         return self.built_kernel(context, (variant, width), lambda: getattr(self.whole, variant)(width))
@@ -157,17 +189,6 @@ class GpuCAReduce(DeviceOp):
         if self.map is not None:
             return f"Gpu{self.careduce}{{{self.map.kernel.scalar_op}}}"
         return "Gpu" + str(self.careduce)
-
-
-class _Layout:
-    """What the reduction needs of a fused map's result that is never materialised:
-    its shape, its (C-contiguous) strides and where it lives."""
-
-    def __init__(self, shape, context, dtype):
-        self.shape, self.ndim, self.context = shape, len(shape), context
-        self.itemsize = np.dtype(dtype).itemsize
-        self.size = math.prod(shape)
-        self.strides = c_strides(shape, self.itemsize)
 
 
 @register("fuse_maps_into_reductions", 110, "fast_run", "fast_compile", stage="device")

@@ -22,6 +22,7 @@ from .io import In, Out
 from .mode import get_mode
 from . import inplace  # noqa: F401  (registers the inplace rewrite)
 from .placement import _location, place
+from .prebuild import prebuild
 from .profiling import ProfileStats
 from .sharedvalue import SharedVariable
 from .vm import VM
@@ -122,6 +123,7 @@ class FunctionMaker:
                   get_context().name)
             self.fgraph.update_targets = _update_targets(len(explicit), self.update_storage, len(outputs), update_pairs)
             self.mode.optimize(self.fgraph, stage="device")
+            prebuild(self.fgraph)
         self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
         self.vm = VM(_schedule(self.fgraph), self.fgraph.inputs, self.fgraph.outputs,
                      allow_gc=config.allow_gc and self.mode.linker != "vm_nogc",

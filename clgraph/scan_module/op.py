@@ -28,6 +28,7 @@ def compile_inner(inputs, outputs, mode, allow_gc, context=None, output_contexts
     outputs are copied out at once, so the VM may overwrite them at the next step."""
     from clgraph.compile.mode import get_mode
     from clgraph.compile.placement import place
+    from clgraph.compile.prebuild import prebuild
     from clgraph.compile.vm import VM
 
     mode = get_mode(mode)
@@ -36,6 +37,7 @@ def compile_inner(inputs, outputs, mode, allow_gc, context=None, output_contexts
     if context is not None:
         fgraph = place(fgraph, [context] * len(inputs), output_contexts, context)
         mode.optimize(fgraph, stage="device")
+        prebuild(fgraph)
     return VM(fgraph.toposort(), fgraph.inputs, fgraph.outputs, allow_gc=allow_gc,
               borrowed=range(len(outputs)))
 
