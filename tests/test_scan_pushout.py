@@ -1,0 +1,104 @@
+"""The scan_push_out_products rewrite: a step's product of a sequence entry and a
+non-sequence is computed for the whole sequence before the loop; results unchanged, on
+the host reference and the default device, gradients included."""
+import numpy as np
+import pytest
+
+import clgraph
+import clgraph.tensor as T
+from clgraph.graph.basic import io_toposort
+from clgraph.scan_module.op import Scan
+from clgraph.tensor.math import Dot
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.fixture(params=["FAST_RUN", None], ids=["host", "device"])
+def mode(request):
+    """FAST_RUN on the host (the rewrite is a fast_run pass), or the default mode on the
+    default device."""
+    if request.param == "FAST_RUN":
+        return clgraph.compile.mode.Mode(linker="py", optimizer="fast_run")
+    return None
+
+
+def the_scan(f):
+    """The compiled function's one Scan (a GpuScan's host op on devices)."""
+    [op] = [getattr(n.op, "host_op", n.op) for n in f.maker.fgraph.toposort()
+            if isinstance(getattr(n.op, "host_op", n.op), Scan)]
+    return op
+
+
+def step_products(op):
+    """The step's products, as (first input's kind, second input's kind)."""
+    seqs, others = op.inner_inputs[:op.n_seqs], op.inner_inputs[op.shared_start + op.n_shared:]
+    kind = {**{id(v): "sequence" for v in seqs}, **{id(v): "non-sequence" for v in others}}
+    return [tuple(kind.get(id(x), "other") for x in n.inputs)
+            for n in io_toposort(op.inner_inputs, op.inner_outputs) if isinstance(n.op, Dot)]
+
+
+def rnn(x, h0, W, U):
+    return clgraph.scan(lambda xt, hp, W, U: T.tanh(T.dot(hp, W) + T.dot(xt, U)), sequences=x,
+                        outputs_info=h0, non_sequences=[W, U])[0]
+
+
+def numpy_rnn(x, h0, W, U):
+    hs, h = [], h0
+    for xt in x:
+        h = np.tanh(h @ W + xt @ U)
+        hs.append(h)
+    return np.stack(hs)
+
+
+def test_the_rnn_input_product_leaves_the_loop(mode):
+    x, h0, W, U = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.matrix("U")
+    f = clgraph.function([x, h0, W, U], rnn(x, h0, W, U), mode=mode)
+    op = the_scan(f)
+    assert step_products(op) == [("other", "non-sequence")]   # dot(h, W) stays; dot(x_t, U) left
+    assert op.n_seqs == 1 and op.n_nonseqs == 1                # x_t and U are no longer read
+    values = [RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((6, 3, 4), (3, 5), (5, 5), (4, 5))]
+    np.testing.assert_allclose(f(*values), numpy_rnn(*values), rtol=1e-4, atol=1e-5)
+    values[0] = values[0][:2]   # other lengths: the same compiled loop
+    np.testing.assert_allclose(f(*values), numpy_rnn(*values), rtol=1e-4, atol=1e-5)
+
+
+def test_vector_entries_and_a_sequence_still_read_stay_right(mode):
+    x, W = T.matrix("x"), T.matrix("W")
+    out, _ = clgraph.scan(lambda xt, acc, W: acc + T.dot(xt, W) * xt.sum(), sequences=x,
+                          outputs_info=T.zeros_like(W[0]), non_sequences=W)
+    f = clgraph.function([x, W], out, mode=mode)
+    op = the_scan(f)
+    assert step_products(op) == [] and op.n_seqs == 2   # x_t still read by xt.sum()
+    xv, Wv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 3), (3, 3)))
+    expected = np.cumsum([(xt @ Wv) * xt.sum() for xt in xv], axis=0)
+    np.testing.assert_allclose(f(xv, Wv), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_product_with_the_sequence_second_is_left_in_the_loop(mode):
+    x, W = T.matrix("x"), T.matrix("W")
+    out, _ = clgraph.scan(lambda xt, W: T.dot(W, xt), sequences=x, non_sequences=W)
+    f = clgraph.function([x, W], out, mode=mode)
+    assert step_products(the_scan(f)) == [("non-sequence", "sequence")]
+    xv, Wv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((4, 3), (3, 3)))
+    np.testing.assert_allclose(f(xv, Wv), xv @ Wv.T, rtol=1e-4, atol=1e-5)
+
+
+def test_the_gradient_through_the_rewritten_loop(mode):
+    x, h0, W, U = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.matrix("U")
+    cost = (rnn(x, h0, W, U)[-1] ** 2).sum()
+    f = clgraph.function([x, h0, W, U], T.grad(cost, [W, U]), mode=mode)
+    values = [RNG.standard_normal(s) for s in ((5, 2, 3), (2, 4), (4, 4), (3, 4))]
+    values = [(v * 0.5).astype(clgraph.config.floatX) for v in values]
+
+    def numpy_cost(W, U):
+        return (numpy_rnn(values[0], values[1], W, U)[-1] ** 2).sum()
+
+    eps = 1e-3
+    for got, k in zip(f(*values), (2, 3)):
+        expected = np.zeros_like(values[k], dtype=np.float64)
+        for index in np.ndindex(values[k].shape):
+            plus, minus = [v.astype(np.float64) for v in values[2:]], [v.astype(np.float64) for v in values[2:]]
+            plus[k - 2][index] += eps
+            minus[k - 2][index] -= eps
+            expected[index] = (numpy_cost(*plus) - numpy_cost(*minus)) / (2 * eps)
+        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
