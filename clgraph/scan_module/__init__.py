@@ -1,5 +1,5 @@
 """clgraph.scan_module: loops in the graph (Theano's scan) and the helpers built on it."""
-from . import memory, pushout  # noqa: F401  (register the scan_keep_last and scan_push_out_products rewrites)
+from . import memory, rewrites  # noqa: F401  (register the scan rewrites)
 from .helpers import foldl, foldr, map, reduce
 from .op import Scan
 from .scan import scan

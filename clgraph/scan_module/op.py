@@ -191,12 +191,16 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
         values = T.concatenate([initial, outputs[j]])
         backward += [values[depth + k:depth + k + n][::-1] for k in op.state_taps[j]]
     backward += [g[::-1] for g in output_grads[:op.n_outputs]]
+    # and what each step computed of the fed-back outputs: their gradients (tanh's,
+    # sigmoid's...) read them instead of computing the step again
+    backward += [outputs[j][:n][::-1] for j in fed]
     forward_inputs = op.inner_inputs[:op.shared_start] + op.inner_inputs[op.shared_start + op.n_shared:]
 
     def step(*args):
         entries, taps = list(args[:op.n_seqs]), list(args[op.n_seqs:op.n_seqs + n_taps])
         rest = args[op.n_seqs + n_taps:]
         output_grads_t, rest = rest[:op.n_outputs], rest[op.n_outputs:]
+        computed, rest = rest[:len(fed)], rest[len(fed):]
         pending, rest = rest[:len(fed)], rest[len(fed):]
         sums, values = rest[:len(non_sequences)], list(rest[len(non_sequences):])
         incoming = list(output_grads_t)
@@ -205,15 +209,16 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
         expressions = clone_replace(op.inner_outputs[:op.n_outputs],
                                     dict(zip(forward_inputs, entries + taps + values)))
         grads = Lop(expressions, entries + taps + values, incoming, disconnected_inputs="ignore")
+        grads = clone_replace(grads, {expressions[j]: y for j, y in zip(fed, computed)})
         entry_grads, tap_grads, value_grads = (grads[:op.n_seqs], grads[op.n_seqs:op.n_seqs + n_taps],
                                                grads[op.n_seqs + n_taps:])
         new_pending, at = [], 0
         for j, waiting, depth in zip(fed, pending, depths):
             sent = dict(zip(op.state_taps[j], tap_grads[at:at + len(op.state_taps[j])]))
             at += len(op.state_taps[j])
-            later = T.concatenate([waiting[1:], T.zeros_like(waiting[:1])])
-            new_pending.append(later + T.stack([sent.get(-(m + 1), T.zeros_like(waiting[0]))
-                                                for m in range(depth)]))
+            now = T.stack([sent.get(-(m + 1), T.zeros_like(waiting[0])) for m in range(depth)])
+            # what was sent to steps further back moves one entry nearer (none at depth 1)
+            new_pending.append(now if depth == 1 else now + T.concatenate([waiting[1:], T.zeros_like(waiting[:1])]))
         return entry_grads + new_pending + [total + g for total, g in zip(sums, value_grads)]
 
     starts = [T.zeros_like(initial) for initial in initials] + [T.zeros_like(v) for v in non_sequences]

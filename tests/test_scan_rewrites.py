@@ -1,12 +1,12 @@
-"""The scan_push_out_products rewrite: a step's product of a sequence entry and a
-non-sequence is computed for the whole sequence before the loop; results unchanged, on
-the host reference and the default device, gradients included."""
+"""The rewrites that take work out of loops (scan_drop_unused_outputs,
+scan_push_out_products) and the gradient loop reading the forward loop's results:
+results unchanged, on the host reference and the default device, gradients included."""
 import numpy as np
 import pytest
 
 import clgraph
 import clgraph.tensor as T
-from clgraph.graph.basic import io_toposort
+from clgraph.graph.basic import graph_inputs, io_toposort
 from clgraph.scan_module.op import Scan
 from clgraph.tensor.math import Dot
 
@@ -22,10 +22,14 @@ def mode(request):
     return None
 
 
-def the_scan(f):
-    """The compiled function's one Scan (a GpuScan's host op on devices)."""
-    [op] = [getattr(n.op, "host_op", n.op) for n in f.maker.fgraph.toposort()
+def scans(f):
+    """The compiled function's Scans (a GpuScan's host op on devices), in order."""
+    return [getattr(n.op, "host_op", n.op) for n in f.maker.fgraph.toposort()
             if isinstance(getattr(n.op, "host_op", n.op), Scan)]
+
+
+def the_scan(f):
+    [op] = scans(f)
     return op
 
 
@@ -102,3 +106,27 @@ def test_the_gradient_through_the_rewritten_loop(mode):
             minus[k - 2][index] -= eps
             expected[index] = (numpy_cost(*plus) - numpy_cost(*minus)) / (2 * eps)
         np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
+
+
+def test_an_output_nothing_reads_is_not_computed(mode):
+    x = T.vector("x")
+    (doubled, total), _ = clgraph.scan(lambda xt, acc: [xt * 2, acc + xt], sequences=x,
+                                       outputs_info=[None, T.zeros_like(x[0])])
+    only_total = clgraph.function([x], total, mode=mode)
+    assert the_scan(only_total).n_outputs == 1
+    both = clgraph.function([x], [doubled, total], mode=mode)
+    assert the_scan(both).n_outputs == 2
+    xv = np.arange(5, dtype=clgraph.config.floatX)
+    np.testing.assert_allclose(only_total(xv), np.cumsum(xv))
+    np.testing.assert_allclose(both(xv)[0], 2 * xv)
+
+
+def test_the_gradient_loop_reads_what_the_forward_loop_computed(mode):
+    x, h0, W, U = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.matrix("U")
+    gW, gU = T.grad((rnn(x, h0, W, U)[-1] ** 2).sum(), [W, U])
+    *_, backward = [n for n in io_toposort(graph_inputs([gW]), [gW]) if isinstance(n.op, Scan)]   # the last
+    step = io_toposort(backward.op.inner_inputs, backward.op.inner_outputs)
+    assert not [n for n in step if "tanh" in str(n.op)]   # tanh's gradient reads h_t: no tanh again
+    f = clgraph.function([x, h0, W, U], [gW, gU], mode=mode)
+    forward, gradient = scans(f)
+    assert all(gradient.state_taps)   # x's gradient, not asked for, is not computed
