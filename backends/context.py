@@ -52,6 +52,7 @@ class Event:
 
 
 _recorders = []   # lists collecting the events of active recording() blocks
+_launch_tracers = []   # objects told of every launch, device copy and fill (a loop's step traced)
 
 
 @contextmanager
@@ -166,11 +167,15 @@ class Context:
 
     def copy(self, dst, dst_offset, src, src_offset, nbytes, src_context=None):
         """Device copy on this queue; ``src`` may live on another context of this API."""
+        for tracer in _launch_tracers:
+            tracer.copied(self, dst, dst_offset, src, src_offset, nbytes, src_context)
         src_driver = (src_context or self).driver
         return self._enqueue(self.driver.copy, [src], [dst], dst.handle, dst.offset + dst_offset,
                              src.handle, src.offset + src_offset, nbytes, src_driver)
 
     def fill_zero(self, block, offset, nbytes):
+        for tracer in _launch_tracers:
+            tracer.filled(self, block, offset, nbytes)
         return self._enqueue(self.driver.fill_zero, [], [block], block.handle, block.offset + offset, nbytes)
 
     def build(self, source, options=()):
@@ -199,6 +204,13 @@ class Context:
         written = {id(a.block) for a in (arrays if outputs is None else outputs)}
         reads = [a.block for a in arrays if id(a.block) not in written]
         writes = list({id(a.block): a.block for a in arrays if id(a.block) in written}.values())
+        for tracer in _launch_tracers:
+            tracer.launched(self, kernel, n_groups, group_size, args, written, local_bytes)
+        return self.relaunch(kernel, n_groups, group_size, raw_args, reads, writes, local_bytes)
+
+    def relaunch(self, kernel, n_groups, group_size, raw_args, reads, writes, local_bytes=0):
+        """``launch`` with its arguments resolved: the raw arguments (tuples of group
+        counts and sizes), the blocks read and those written."""
         event = self._enqueue(
             lambda *a: self.driver.launch(kernel.raw, *a), reads, writes,
             n_groups, group_size, raw_args, local_bytes)

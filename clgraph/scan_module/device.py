@@ -4,13 +4,15 @@ The step graph is compiled once for the node's context with every inner input on
 context. Each step calls it with views (a sequence's entry, a past value inside the
 output buffer) and copies its results into the preallocated output buffers on the
 device, so no value crosses to the host per step; only n_steps comes from the host, and
-an ``until`` condition is read back after each step.
+an ``until`` condition is read back after each step. Once two steps launched the same
+kernels, later steps launch them directly (scan_module.replay).
 """
 from clgraph.backends import empty, get_context
 from clgraph.compile.device_ops import OnContext
 from clgraph.compile.placement import _keeps_on_host, register_device_implementation
 
 from .op import Scan, run_loop
+from .replay import ReplayedStep
 
 
 class DeviceStorage:
@@ -31,7 +33,7 @@ class GpuScan(OnContext):
     """A Scan node run on device context ``context`` (n_steps, input 0, is a host value)."""
 
     def perform(self, node, inputs):
-        step = self.host_op.inner_function(self.context)
+        step = ReplayedStep(self.host_op.inner_function(self.context))
         return run_loop(self.host_op, inputs, DeviceStorage(get_context(self.context)), step)
 
 

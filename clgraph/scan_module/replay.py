@@ -1,0 +1,184 @@
+"""Replaying a loop's step on a device.
+
+Every step of a loop runs the same compiled step graph on inputs of the same shapes:
+views that move along the sequences and the outputs' buffers. Running its VM costs tens
+of microseconds of Python per node, more than its kernels take on small steps. So the
+first steps run the VM while their commands (kernel launches, device copies, fills) are
+traced; once two steps in a row enqueued the same commands, but for where the step's
+inputs lie, the later steps enqueue those commands directly, with the inputs' buffers
+and offsets put in. A step is replayed only if it enqueues nothing else (no transfer
+to or from the host) and every buffer a command touches either holds one input or is
+the step's own (its intermediate results, held for the loop's length); otherwise the
+VM runs every step.
+"""
+import numpy as np
+
+from clgraph.backends import context as _context
+
+_TRACED_STEPS = 4   # steps traced before giving up on finding two alike
+
+
+class _Command:
+    """One traced command: ``places`` are the (block, offset) it touches, each filled at
+    replay from the step's own buffers or from an input."""
+
+    __slots__ = ("context", "kind", "places", "fixed", "signature")
+
+    def __init__(self, context, kind, places, fixed, signature):
+        self.context, self.kind, self.places, self.fixed, self.signature = context, kind, places, fixed, signature
+
+    def resolved(self, inputs):
+        """(block, offset) of each place for a step on ``inputs``."""
+        return [(block, offset) if k is None else (inputs[k].block, inputs[k].offset + offset)
+                for k, block, offset in self.places]
+
+    def run(self, inputs):
+        places = self.resolved(inputs)
+        if self.kind == "launch":
+            kernel, n_groups, group_size, raw, slots, written, local_bytes = self.fixed
+            raw = list(raw)
+            for at, (block, offset) in zip(slots, places):
+                raw[at], raw[at + 1] = block.handle, np.int64(block.offset + offset)
+            reads, writes = [], {}
+            for (block, _), is_written in zip(places, written):
+                if is_written:
+                    writes[id(block)] = block
+                else:
+                    reads.append(block)
+            self.context.relaunch(kernel, n_groups, group_size, raw, reads, list(writes.values()), local_bytes)
+        elif self.kind == "copy":
+            nbytes, src_context = self.fixed
+            (dst, dst_offset), (src, src_offset) = places
+            self.context.copy(dst, dst_offset, src, src_offset, nbytes, src_context)
+        else:
+            ((block, offset),) = places
+            self.context.fill_zero(block, offset, self.fixed)
+
+
+class StepPlan:
+    """The commands of one traced step, and where its results lie."""
+
+    def __init__(self, inputs):
+        self.inputs = inputs
+        self.layouts = [(x.shape, x.strides, x.dtype, x.context) for x in inputs]
+        self.commands = []
+        self.results = None
+        self.replayable = all(getattr(x, "block", None) is not None for x in inputs)
+        self._own = {}   # id(block) -> order of first use: how two plans' own buffers correspond
+
+    def _place(self, block, offset):
+        """(input index, offset from that input, its signature) of a place in an input's
+        buffer, (None, offset, signature) in the step's own; None where two inputs share
+        the buffer (which one the place moves with is unclear)."""
+        sharing = [k for k, x in enumerate(self.inputs) if x.block is block]
+        if len(sharing) > 1:
+            return None
+        if sharing:
+            k = sharing[0]
+            return k, offset - self.inputs[k].offset, ("input", k, offset - self.inputs[k].offset)
+        return None, offset, ("own", self._own.setdefault(id(block), len(self._own)), offset)
+
+    def _record(self, context, kind, placed, fixed, signature):
+        """Keep a command touching ``placed`` ((block, offset) pairs); False if one of
+        them cannot be placed."""
+        places = []
+        for block, offset in placed:
+            place = self._place(block, offset)
+            if place is None:
+                self.replayable = False
+                return
+            k, where, mark = place
+            places.append((k, block if k is None else None, where))
+            signature.append(mark)
+        self.commands.append(_Command(context, kind, places, fixed, (kind, id(context), *signature)))
+
+    # what the context reports while the step is traced --------------------------------
+    def launched(self, context, kernel, n_groups, group_size, args, written, local_bytes):
+        if not self.replayable:
+            return
+        raw, slots, placed, is_written = [], [], [], []
+        signature = [id(kernel), n_groups, group_size, local_bytes]
+        for arg in args:
+            block = getattr(arg, "block", None)
+            if block is None:
+                raw.append(arg)
+                signature.append((type(arg), np.asarray(arg).tobytes()))
+                continue
+            slots.append(len(raw))
+            raw += [None, None]
+            placed.append((block, arg.offset))
+            is_written.append(id(block) in written)
+        signature.append(tuple(is_written))
+        self._record(context, "launch", placed,
+                     (kernel, n_groups, group_size, raw, slots, is_written, local_bytes), signature)
+
+    def copied(self, context, dst, dst_offset, src, src_offset, nbytes, src_context):
+        if self.replayable:
+            self._record(context, "copy", [(dst, dst_offset), (src, src_offset)], (nbytes, src_context),
+                         [nbytes, id(src_context)])
+
+    def filled(self, context, block, offset, nbytes):
+        if self.replayable:
+            self._record(context, "fill", [(block, offset)], nbytes, [nbytes])
+
+    def finish(self, results, enqueued):
+        """Record the step's ``results``; ``enqueued``: how many commands it enqueued."""
+        if enqueued != len(self.commands):   # a transfer to or from the host
+            self.replayable = False
+        self.results = []
+        for value in results:
+            place = self._place(value.block, value.offset) if getattr(value, "block", None) is not None else None
+            if place is None:
+                self.replayable = False
+                return
+            k, where, mark = place
+            self.results.append((value, k, where, mark))
+
+    def signature(self):
+        return (tuple(self.layouts), tuple(command.signature for command in self.commands),
+                tuple((mark, value.shape, value.strides) for value, _, _, mark in self.results))
+
+    # replaying ------------------------------------------------------------------------
+    def fits(self, inputs):
+        return len(inputs) == len(self.layouts) and all(
+            getattr(x, "block", None) is not None and (x.shape, x.strides, x.dtype, x.context) == layout
+            for x, layout in zip(inputs, self.layouts))
+
+    def run(self, inputs):
+        """The step on ``inputs``: its commands with the inputs' places filled in."""
+        for command in self.commands:
+            command.run(inputs)
+        return [value if k is None else inputs[k]._view(value.shape, value.strides, inputs[k].offset + where)
+                for value, k, where, _ in self.results]
+
+
+class ReplayedStep:
+    """A loop's compiled step (a VM) called once per step, replayed once two traced
+    steps agree. One per run of the loop: the plan holds the step's buffers."""
+
+    def __init__(self, step):
+        self.step = step
+        self.plan = None
+        self.previous = None   # the last traced step's signature
+        self.traced = 0
+
+    def __call__(self, inputs):
+        if self.plan is not None and self.plan.fits(inputs):
+            return self.plan.run(inputs)
+        if self.traced >= _TRACED_STEPS:
+            return self.step(inputs)
+        self.traced += 1
+        plan = StepPlan(inputs)
+        _context._launch_tracers.append(plan)
+        try:
+            with _context.recording() as events:
+                results = self.step(inputs)
+        finally:
+            _context._launch_tracers.remove(plan)
+        plan.finish(results, len(events))
+        if plan.replayable:
+            signature = plan.signature()
+            if signature == self.previous:
+                self.plan = plan
+            self.previous = signature
+        return results
