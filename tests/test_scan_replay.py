@@ -19,9 +19,9 @@ def replays(monkeypatch):
     counts = {"replayed": 0, "replayable": 0, "not replayable": 0}
     run, finish = replay.StepPlan.run, replay.StepPlan.finish
 
-    def counted_run(plan, inputs):
+    def counted_run(plan, inputs, targets=()):
         counts["replayed"] += 1
-        return run(plan, inputs)
+        return run(plan, inputs, targets)
 
     def counted_finish(plan, results, enqueued):
         finish(plan, results, enqueued)
@@ -55,6 +55,33 @@ def _rnn(x, h, W):
     for xt in x:
         h = np.tanh(h @ W + xt)
     return h
+
+
+def test_replayed_steps_compute_their_results_where_the_loop_keeps_them(replays, monkeypatch):
+    from clgraph.backends.context import Context
+
+    copies = []
+    copy = Context.copy
+    monkeypatch.setattr(Context, "copy", lambda context, *args, **kw: copies.append(args) or copy(context, *args, **kw))
+    x, W = T.ftensor3("x"), T.fmatrix("W")
+    h, _ = clgraph.scan(lambda xt, hp, W: T.tanh(T.dot(hp, W) + xt), sequences=x,
+                        outputs_info=T.zeros_like(x[0]), non_sequences=W)
+    f = clgraph.function([x, W], h)
+    xv, Wv = floats(20, 3, 5), floats(5, 5) * 0.5
+    np.testing.assert_allclose(f(xv, Wv), np.stack(_steps(xv, np.zeros((3, 5)), Wv)), rtol=1e-5, atol=1e-5)
+    assert replays["replayed"] == 20 - replays["replayable"]
+    # every step copies x_t into its GEMM's output (beta * z + h @ W); the loop copies
+    # the result into its buffer after the traced steps only: a replayed step computes
+    # it there
+    assert 20 <= len(copies) <= 20 + replays["replayable"] + 1
+
+
+def _steps(x, h, W):
+    hs = []
+    for xt in x:
+        h = np.tanh(h @ W + xt)
+        hs.append(h)
+    return hs
 
 
 def test_the_gradient_loop_replays_too(replays):

@@ -129,4 +129,45 @@ def test_the_gradient_loop_reads_what_the_forward_loop_computed(mode):
     assert not [n for n in step if "tanh" in str(n.op)]   # tanh's gradient reads h_t: no tanh again
     f = clgraph.function([x, h0, W, U], [gW, gU], mode=mode)
     forward, gradient = scans(f)
-    assert all(gradient.state_taps)   # x's gradient, not asked for, is not computed
+    # what goes back to h_{t-1}, and the gradient at the step's pre-activation that
+    # the sums over the steps for W and U read after the loop; x's gradient, not asked
+    # for, is not computed
+    assert gradient.state_taps == ((-1,), ())
+
+
+def sum_of_products(n_steps=None):
+    """acc_T of acc_t = acc_{t-1} + dot(x_t.T, tanh(x_t @ V)) from acc_0, and the scan's
+    outputs."""
+    x, V, acc0 = T.tensor3("x"), T.matrix("V"), T.matrix("acc0")
+    acc, _ = clgraph.scan(lambda xt, acc, V: acc + T.dot(xt.T, T.tanh(T.dot(xt, V))), sequences=x,
+                          outputs_info=acc0, non_sequences=V, n_steps=n_steps)
+    return (x, V, acc0), acc
+
+
+def numpy_sums(x, V, acc0, steps):
+    return [acc0 + sum((xt.T @ np.tanh(xt @ V) for xt in x[:n]), np.zeros_like(acc0)) for n in steps]
+
+
+@pytest.mark.parametrize("read", ["item", "slice"])
+def test_a_sum_of_products_over_the_steps_is_one_product_after_the_loop(mode, read):
+    n = T.iscalar("n")
+    inputs, acc = sum_of_products(n)
+    f = clgraph.function([*inputs, n], acc[-1] if read == "item" else acc[-1:], mode=mode)
+    op = the_scan(f)
+    assert op.state_taps == ((),) and step_products(op) == []   # both products left the loop
+    values = [RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((6, 3, 4), (4, 2), (4, 2))]
+    for steps in (6, 4, 0):   # all entries, fewer than the sequence has, none
+        expected = numpy_sums(*values, [steps])[0]
+        got = f(*values, steps)
+        if read == "slice":
+            assert got.shape == ((1, 4, 2) if steps else (0, 4, 2))
+            expected = expected[None][:1 if steps else 0]
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_a_sum_read_at_every_step_stays_in_the_loop(mode):
+    inputs, acc = sum_of_products()
+    f = clgraph.function(inputs, acc, mode=mode)
+    assert the_scan(f).state_taps == ((-1,),)
+    values = [RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 3, 4), (4, 2), (4, 2))]
+    np.testing.assert_allclose(f(*values), numpy_sums(*values, range(1, 6)), rtol=1e-4, atol=1e-4)

@@ -26,7 +26,13 @@ class DeviceStorage:
 
     @staticmethod
     def write(target, value):
-        value.copy_into(target)
+        if value.block is not target.block or value.offset != target.offset or value.strides != target.strides:
+            value.copy_into(target)
+
+    @staticmethod
+    def entry(array, i):
+        """array[i] for 0 <= i < len(array), made directly (once per step and buffer)."""
+        return array._view(array.shape[1:], array.strides[1:], array.offset + i * array.strides[0])
 
 
 class GpuScan(OnContext):

@@ -151,7 +151,8 @@ class Scan(InnerGraphOp):
         return function
 
     def perform(self, node, inputs):
-        return run_loop(self, inputs, HostStorage, self.inner_function())
+        step = self.inner_function()
+        return run_loop(self, inputs, HostStorage, lambda values, targets: step(values))
 
     # gradients -----------------------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):
@@ -225,7 +226,8 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
     results, _ = scan(step, sequences=backward, outputs_info=[None] * op.n_seqs + starts,
                       non_sequences=non_sequences, n_steps=back, return_list=True)
     entry_grads = [T.set_subtensor(T.zeros_like(s)[n - back:n], r[::-1]) for s, r in zip(sequences, results)]
-    finals = [T.concatenate([start[None], stacked])[-1] for start, stacked in zip(starts, results[op.n_seqs:])]
+    # each carried value's last step (the start after no step): the loop keeps no other
+    finals = [T.concatenate([start[None], stacked[-1:]])[-1] for start, stacked in zip(starts, results[op.n_seqs:])]
     # the last state holds what the first steps sent to the initial entries, nearest
     # first; a truncated backward pass does not reach them
     initial_grads = [final[::-1] if op.truncate_gradient < 0 else T.switch(T.eq(back, n), final[::-1], 0)
@@ -244,6 +246,10 @@ class HostStorage:
     def write(target, value):
         target[...] = value
 
+    @staticmethod
+    def entry(array, i):
+        return array[i, ...]   # a view, 0-d ones too
+
 
 class _Buffer:
     """Where one fed-back value lives: ``length`` entries used as a ring (for outputs the
@@ -251,20 +257,24 @@ class _Buffer:
     variables it holds the current and the next value). Step ``t`` writes entry
     ``(depth + t) % length`` and reads tap ``k`` at ``(depth + t + k) % length``."""
 
-    def __init__(self, what, array, depth):
-        self.what, self.array, self.depth = what, array, depth
+    def __init__(self, what, array, depth, storage):
+        self.what, self.array, self.depth, self.storage = what, array, depth, storage
         self.length = array.shape[0]
 
     def read(self, t, tap):
-        return self.array[(self.depth + t + tap) % self.length, ...]
+        return self.storage.entry(self.array, (self.depth + t + tap) % self.length)
 
-    def write(self, storage, t, value):
-        target = self.array[(self.depth + t) % self.length, ...]
+    def slot(self, t):
+        """Where step ``t``'s value goes."""
+        return self.storage.entry(self.array, (self.depth + t) % self.length)
+
+    def write(self, t, value):
+        target = self.slot(t)
         if tuple(value.shape) != tuple(target.shape):
             raise ValueError(f"{self.what}: step {t} gave a value of shape {tuple(value.shape)}, but its "
                              f"initial state or earlier steps have shape {tuple(target.shape)}; every "
                              "step must give the same shape")
-        storage.write(target, value)
+        self.storage.write(target, value)
 
 
 def _initial_buffer(storage, what, initial, depth, extra):
@@ -275,12 +285,14 @@ def _initial_buffer(storage, what, initial, depth, extra):
     array = storage.empty((depth + extra,) + tuple(initial.shape[1:]), initial.dtype)
     if depth:
         storage.write(array[:depth], initial)
-    return _Buffer(what, array, depth)
+    return _Buffer(what, array, depth, storage)
 
 
 def run_loop(op, inputs, storage, step):
-    """The outputs of ``op`` for ``inputs``, running the compiled ``step`` (a VM) once per
-    step; ``storage`` allocates the buffers and copies values into them."""
+    """The outputs of ``op`` for ``inputs``, calling ``step(inputs, targets)`` once per
+    step (the compiled step graph; ``targets``: where each result goes, None while
+    unknown, so that a step may compute a result there); ``storage`` allocates the
+    buffers and copies values into them (not a value already in place)."""
     n_steps = int(inputs[0])
     if n_steps < 0:
         raise ValueError(f"{op}: n_steps must not be negative, got {n_steps}")
@@ -302,19 +314,20 @@ def run_loop(op, inputs, storage, step):
               for k, value in enumerate(shared)]
     done = n_steps
     for t in range(n_steps):
-        args = [seq[t, ...] for seq in sequences]
+        args = [storage.entry(seq, t) for seq in sequences]
         for buffer, taps in zip(buffers, op.state_taps):
             args += [buffer.read(t, k) for k in taps]
         args += [state.read(t, -1) for state in states]
-        results = step(args + non_sequences)
+        targets = [b.slot(t) if b is not None else None for b in buffers] + [s.slot(t) for s in states]
+        results = step(args + non_sequences, targets)
         for j, value in enumerate(results[:op.n_outputs]):
             if buffers[j] is None:   # an output not fed back: its shape is the first step's
                 length = 1 if op.last_only[j] else n_steps
                 array = storage.empty((length,) + tuple(value.shape), op.output_types[j].dtype)
-                buffers[j] = _Buffer(names[j], array, 0)
-            buffers[j].write(storage, t, value)
+                buffers[j] = _Buffer(names[j], array, 0, storage)
+            buffers[j].write(t, value)
         for state, value in zip(states, results[op.n_outputs:]):
-            state.write(storage, t, value)
+            state.write(t, value)
         # the condition is read back on the host at every step: the loop cannot know
         # whether to go on otherwise
         if op.until and bool(np.asarray(results[-1])):

@@ -20,20 +20,31 @@ _TRACED_STEPS = 4   # steps traced before giving up on finding two alike
 
 class _Command:
     """One traced command: ``places`` are the (block, offset) it touches, each filled at
-    replay from the step's own buffers or from an input."""
+    replay from the step's own buffers (or the loop's, for a result computed in place) or
+    from an input."""
 
-    __slots__ = ("context", "kind", "places", "fixed", "signature")
+    __slots__ = ("context", "kind", "places", "writes", "fixed", "signature")
 
-    def __init__(self, context, kind, places, fixed, signature):
-        self.context, self.kind, self.places, self.fixed, self.signature = context, kind, places, fixed, signature
+    def __init__(self, context, kind, places, writes, fixed, signature):
+        self.context, self.kind, self.places, self.writes = context, kind, places, writes
+        self.fixed, self.signature = fixed, signature
 
-    def resolved(self, inputs):
-        """(block, offset) of each place for a step on ``inputs``."""
-        return [(block, offset) if k is None else (inputs[k].block, inputs[k].offset + offset)
-                for k, block, offset in self.places]
+    def resolved(self, inputs, moved):
+        """(block, offset) of each place for a step on ``inputs``; ``moved``: id(own
+        block) -> (block, shift) for own buffers computed in place of a result."""
+        places = []
+        for k, block, offset in self.places:
+            if k is not None:
+                places.append((inputs[k].block, inputs[k].offset + offset))
+            elif id(block) in moved:
+                target, shift = moved[id(block)]
+                places.append((target, offset + shift))
+            else:
+                places.append((block, offset))
+        return places
 
-    def run(self, inputs):
-        places = self.resolved(inputs)
+    def run(self, inputs, moved):
+        places = self.resolved(inputs, moved)
         if self.kind == "launch":
             kernel, n_groups, group_size, raw, slots, written, local_bytes = self.fixed
             raw = list(raw)
@@ -78,9 +89,9 @@ class StepPlan:
             return k, offset - self.inputs[k].offset, ("input", k, offset - self.inputs[k].offset)
         return None, offset, ("own", self._own.setdefault(id(block), len(self._own)), offset)
 
-    def _record(self, context, kind, placed, fixed, signature):
-        """Keep a command touching ``placed`` ((block, offset) pairs); False if one of
-        them cannot be placed."""
+    def _record(self, context, kind, placed, writes, fixed, signature):
+        """Keep a command touching ``placed`` ((block, offset) pairs; ``writes``: whether
+        it writes each); the plan is not replayable if one cannot be placed."""
         places = []
         for block, offset in placed:
             place = self._place(block, offset)
@@ -90,7 +101,7 @@ class StepPlan:
             k, where, mark = place
             places.append((k, block if k is None else None, where))
             signature.append(mark)
-        self.commands.append(_Command(context, kind, places, fixed, (kind, id(context), *signature)))
+        self.commands.append(_Command(context, kind, places, writes, fixed, (kind, id(context), *signature)))
 
     # what the context reports while the step is traced --------------------------------
     def launched(self, context, kernel, n_groups, group_size, args, written, local_bytes):
@@ -109,17 +120,17 @@ class StepPlan:
             placed.append((block, arg.offset))
             is_written.append(id(block) in written)
         signature.append(tuple(is_written))
-        self._record(context, "launch", placed,
+        self._record(context, "launch", placed, is_written,
                      (kernel, n_groups, group_size, raw, slots, is_written, local_bytes), signature)
 
     def copied(self, context, dst, dst_offset, src, src_offset, nbytes, src_context):
         if self.replayable:
-            self._record(context, "copy", [(dst, dst_offset), (src, src_offset)], (nbytes, src_context),
-                         [nbytes, id(src_context)])
+            self._record(context, "copy", [(dst, dst_offset), (src, src_offset)], [True, False],
+                         (nbytes, src_context), [nbytes, id(src_context)])
 
     def filled(self, context, block, offset, nbytes):
         if self.replayable:
-            self._record(context, "fill", [(block, offset)], nbytes, [nbytes])
+            self._record(context, "fill", [(block, offset)], [True], nbytes, [nbytes])
 
     def finish(self, results, enqueued):
         """Record the step's ``results``; ``enqueued``: how many commands it enqueued."""
@@ -133,6 +144,18 @@ class StepPlan:
                 return
             k, where, mark = place
             self.results.append((value, k, where, mark))
+        self.movable = [k is None and self._movable(value) for value, k, _, _ in self.results]
+
+    def _movable(self, value):
+        """Whether the step can compute result ``value`` (in its own buffer) wherever the
+        loop puts it: the buffer holds no other result, every command touches it within
+        ``value``'s bytes, and the first one that does writes it."""
+        if not value.c_contiguous or not value.size or sum(v.block is value.block for v, *_ in self.results) > 1:
+            return False
+        touches = [(offset, written) for command in self.commands
+                   for (k, block, offset), written in zip(command.places, command.writes) if block is value.block]
+        return bool(touches) and touches[0][1] and all(
+            value.offset <= offset < value.offset + value.nbytes for offset, _ in touches)
 
     def signature(self):
         return (tuple(self.layouts), tuple(command.signature for command in self.commands),
@@ -144,12 +167,24 @@ class StepPlan:
             getattr(x, "block", None) is not None and (x.shape, x.strides, x.dtype, x.context) == layout
             for x, layout in zip(inputs, self.layouts))
 
-    def run(self, inputs):
-        """The step on ``inputs``: its commands with the inputs' places filled in."""
+    def run(self, inputs, targets=()):
+        """The step on ``inputs``: its commands with the inputs' places filled in; a
+        result computed in its own buffer is computed in its target instead where the
+        plan allows (``targets``: where each result goes, or None)."""
+        moved, results = {}, []
+        for r, (value, k, where, _) in enumerate(self.results):
+            target = targets[r] if r < len(targets) else None
+            if (self.movable[r] and target is not None and target.shape == value.shape
+                    and target.dtype == value.dtype and target.c_contiguous):
+                moved[id(value.block)] = (target.block, target.offset - value.offset)
+                results.append(target)
+            elif k is None:
+                results.append(value)
+            else:
+                results.append(inputs[k]._view(value.shape, value.strides, inputs[k].offset + where))
         for command in self.commands:
-            command.run(inputs)
-        return [value if k is None else inputs[k]._view(value.shape, value.strides, inputs[k].offset + where)
-                for value, k, where, _ in self.results]
+            command.run(inputs, moved)
+        return results
 
 
 class ReplayedStep:
@@ -162,9 +197,9 @@ class ReplayedStep:
         self.previous = None   # the last traced step's signature
         self.traced = 0
 
-    def __call__(self, inputs):
+    def __call__(self, inputs, targets=()):
         if self.plan is not None and self.plan.fits(inputs):
-            return self.plan.run(inputs)
+            return self.plan.run(inputs, targets)
         if self.traced >= _TRACED_STEPS:
             return self.step(inputs)
         self.traced += 1

@@ -9,12 +9,18 @@ sequence before the loop, ``dot(x, U)``, whose entries the loop then reads as a
 sequence. One large GEMM runs far faster than a small one per step, and each step
 launches one kernel fewer.
 
-Both drop the sequences and non-sequences the step no longer reads.
+``scan_push_out_sums``: a fed-back output that sums products of a sequence entry and a
+step value over the steps, read only at its end, becomes one product after the loop.
+
+They drop the sequences and non-sequences the step no longer reads.
 """
 from clgraph.graph.basic import clone_replace, graph_inputs, io_toposort
+from clgraph.rewrite.basic import _scalar_name
 from clgraph.rewrite.db import register
+from clgraph.tensor.elemwise import DimShuffle
 from clgraph.tensor.math import Dot, dot
 
+from .memory import last_step_read
 from .op import Scan
 
 
@@ -70,23 +76,134 @@ def _outer_others(node):
     return node.inputs[1 + op.n_seqs + op.n_initials + op.n_shared:]
 
 
-def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()):
+def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=()):
     """A node of a Scan like ``node``'s with the step graph's outputs ``inner_outputs``
-    (its outputs ``kept_outputs``, then its shared updates), and sequences
-    ``new_sequences`` whose entries are ``new_entries``; sequences and non-sequences
-    the step no longer reads are dropped."""
+    (its outputs ``kept_outputs``, then its shared updates), sequences ``new_sequences``
+    whose entries are ``new_entries``, and the outputs ``unfed`` no longer fed back (no
+    taps, no initial state); sequences and non-sequences the step no longer reads are
+    dropped."""
     op = node.op
     inner_seqs, inner_others = op.inner_inputs[:op.n_seqs], op.inner_inputs[op.shared_start + op.n_shared:]
     read = {id(v) for v in graph_inputs(inner_outputs)}
     seqs = [k for k, v in enumerate(inner_seqs) if id(v) in read]
     others = [k for k, v in enumerate(inner_others) if id(v) in read]
-    states_and_shared = op.inner_inputs[op.n_seqs:op.shared_start + op.n_shared]
-    inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + states_and_shared
-                    + [inner_others[k] for k in others])
-    new = Scan(inner_inputs, inner_outputs, len(seqs) + len(new_entries), [op.state_taps[j] for j in kept_outputs],
+    outer_initials = iter(node.inputs[1 + op.n_seqs:1 + op.n_seqs + op.n_initials])
+    tap_inputs, initials, at = [], [], op.n_seqs
+    for j, taps in enumerate(op.state_taps):
+        if taps:
+            initial = next(outer_initials)
+            if j in kept_outputs and j not in unfed:
+                tap_inputs += op.inner_inputs[at:at + len(taps)]
+                initials.append(initial)
+            at += len(taps)
+    inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + tap_inputs
+                    + op.inner_inputs[op.shared_start:op.shared_start + op.n_shared] + [inner_others[k] for k in others])
+    new = Scan(inner_inputs, inner_outputs, len(seqs) + len(new_entries),
+               [() if j in unfed else op.state_taps[j] for j in kept_outputs],
                op.n_shared, op.until, op.scan_name, op.mode, op.allow_gc, op.truncate_gradient)
-    new.last_only = tuple(op.last_only[j] for j in kept_outputs)
-    outer_seqs, outer_others = _outer_sequences(node), _outer_others(node)
-    outer_states = node.inputs[1 + op.n_seqs:1 + op.n_seqs + op.n_initials + op.n_shared]
-    return new.make_node(node.inputs[0], *[outer_seqs[k] for k in seqs], *new_sequences, *outer_states,
-                         *[outer_others[k] for k in others])
+    new.last_only = tuple(op.last_only[j] and j not in unfed for j in kept_outputs)
+    outer_shared = node.inputs[1 + op.n_seqs + op.n_initials:1 + op.n_seqs + op.n_initials + op.n_shared]
+    return new.make_node(node.inputs[0], *[_outer_sequences(node)[k] for k in seqs], *new_sequences, *initials,
+                         *outer_shared, *[_outer_others(node)[k] for k in others])
+
+
+@register("scan_push_out_sums", 34.5, "fast_run")
+def push_out_sums(fgraph):
+    """A fed-back output read only through its last step whose step is
+    ``acc + dot(e_t.T, g_t)`` (e_t a sequence entry, acc read nowhere else) is a sum
+    over the steps: the loop gives the g_t instead, and one product after it sums
+    them, ``acc_0 + tensordot(e, g, [[0, 1], [0, 1]])`` (a gradient loop's sums for
+    the weights), as one matrix product of the steps' rows."""
+    for node in fgraph.toposort():
+        while node in fgraph and isinstance(node.op, Scan) and not node.op.until:
+            found = _sum_of_products(fgraph, node)
+            if found is None:
+                break
+            node = _summed_after(fgraph, node, *found)
+            if node is None:   # a read whose type the sum cannot take
+                break
+
+
+def _sum_of_products(fgraph, node):
+    """(output, its initial's index, sequence index, g_t) of the first output of
+    ``node`` that is a sum of products over the steps, or None."""
+    op = node.op
+    outputs = {id(v) for v in fgraph.outputs}
+    step = io_toposort(op.inner_inputs, op.inner_outputs)
+    readers = {}
+    for n in step:
+        for x in n.inputs:
+            readers[id(x)] = readers.get(id(x), 0) + 1
+    for v in op.inner_outputs:
+        readers[id(v)] = readers.get(id(v), 0) + 1
+    seq_at = {id(v): k for k, v in enumerate(op.inner_inputs[:op.n_seqs])}
+    at, fed = op.n_seqs, 0
+    for j, taps in enumerate(op.state_taps):
+        if not taps:
+            continue
+        prev, at, fed = op.inner_inputs[at], at + len(taps), fed + 1
+        out = node.outputs[j]
+        if taps != (-1,) or id(out) in outputs or not all(last_step_read(c, out) for c, _ in fgraph.clients(out)):
+            continue
+        total = op.inner_outputs[j]
+        if total.owner is None or _scalar_name(total.owner) != "add" or len(total.owner.inputs) != 2 \
+                or readers.get(id(prev)) != 1 or prev not in total.owner.inputs:
+            continue
+        product = total.owner.inputs[1] if total.owner.inputs[0] is prev else total.owner.inputs[0]
+        if product.owner is None or not isinstance(product.owner.op, Dot) or product.dtype != total.dtype:
+            continue
+        a, g = product.owner.inputs
+        if (a.owner is None or not isinstance(a.owner.op, DimShuffle) or a.owner.op.new_order != (1, 0)
+                or id(a.owner.inputs[0]) not in seq_at or g.ndim != 2):
+            continue
+        return j, fed - 1, seq_at[id(a.owner.inputs[0])], g
+    return None
+
+
+def _summed_after(fgraph, node, j, initial_at, seq_at, g):
+    """Rewrite output ``j`` of ``node`` as found by _sum_of_products; the new Scan node."""
+    import clgraph.tensor as T
+
+    op = node.op
+    # g_t as an output of its own, or one the loop gives already (sums read the same g_t)
+    given = next((k for k in range(op.n_outputs) if not op.state_taps[k] and op.inner_outputs[k] is g), None)
+    if given is None:
+        inner_outputs = list(op.inner_outputs)
+        inner_outputs[j] = g
+        new = _rebuilt(node, inner_outputs, range(op.n_outputs), unfed={j})
+        kept, stacked = list(range(op.n_outputs)), new.outputs[j]
+    else:
+        kept = [k for k in range(op.n_outputs) if k != j]
+        new = _rebuilt(node, [op.inner_outputs[k] for k in kept] + op.inner_outputs[op.n_outputs:], kept)
+        stacked = new.outputs[kept.index(given)]
+    n = node.inputs[0]
+    initial = node.inputs[1 + op.n_seqs + initial_at]
+    # the steps' entries and g_t as rows: sum over steps and rows of e_t.T @ g_t (with
+    # no step the loop knows no shape for g: its rows are read at the sum's width)
+    entries = _outer_sequences(node)[seq_at][:n]
+    rows = entries.reshape((-1, entries.shape[-1]))
+    total = initial[-1] + dot(rows.T, stacked.reshape((rows.shape[0], initial.shape[-1])))
+    total = T.cast(total, node.outputs[j].dtype)
+    pairs = [(node.outputs[k], new.outputs[at]) for at, k in enumerate(kept) if k != j]
+    pairs += list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):]))
+    for client, _ in fgraph.clients(node.outputs[j]):
+        last = total if last_step_read(client, node.outputs[j]) == "item" else T.shape_padleft(total)[:n]
+        last = _as_type(last, client.outputs[0].type)
+        if last is None:
+            return None
+        pairs.append((client.outputs[0], last))
+    fgraph.replace_all(pairs, check=False)
+    return new
+
+
+def _as_type(var, type):
+    """``var`` as a variable of ``type`` (its static lengths asserted), or None if
+    ``var`` knows a length ``type`` does not."""
+    import clgraph.tensor as T
+
+    if var.type == type:
+        return var
+    if var.dtype != type.dtype or var.ndim != type.ndim or any(
+            have is not None and want != have for have, want in zip(var.type.shape, type.shape)):
+        return None
+    return T.specify_shape(var, type.shape)
