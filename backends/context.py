@@ -205,7 +205,7 @@ class Context:
         reads = [a.block for a in arrays if id(a.block) not in written]
         writes = list({id(a.block): a.block for a in arrays if id(a.block) in written}.values())
         for tracer in _launch_tracers:
-            tracer.launched(self, kernel, n_groups, group_size, args, written, local_bytes)
+            tracer.launched(self, kernel, n_groups, group_size, args, written, outputs is not None, local_bytes)
         return self.relaunch(kernel, n_groups, group_size, raw_args, reads, writes, local_bytes)
 
     def relaunch(self, kernel, n_groups, group_size, raw_args, reads, writes, local_bytes=0):

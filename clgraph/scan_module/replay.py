@@ -21,7 +21,7 @@ _TRACED_STEPS = 4   # steps traced before giving up on finding two alike
 class _Command:
     """One traced command: ``places`` are the (block, offset) it touches, each filled at
     replay from the step's own buffers (or the loop's, for a result computed in place) or
-    from an input."""
+    from an input; ``writes``: whether it surely writes each place."""
 
     __slots__ = ("context", "kind", "places", "writes", "fixed", "signature")
 
@@ -104,7 +104,9 @@ class StepPlan:
         self.commands.append(_Command(context, kind, places, writes, fixed, (kind, id(context), *signature)))
 
     # what the context reports while the step is traced --------------------------------
-    def launched(self, context, kernel, n_groups, group_size, args, written, local_bytes):
+    def launched(self, context, kernel, n_groups, group_size, args, written, declared, local_bytes):
+        """``written``: ids of the blocks the launch may write; ``declared``: whether the
+        kernel named them (else every array counts as written, maybe only read)."""
         if not self.replayable:
             return
         raw, slots, placed, is_written = [], [], [], []
@@ -120,7 +122,7 @@ class StepPlan:
             placed.append((block, arg.offset))
             is_written.append(id(block) in written)
         signature.append(tuple(is_written))
-        self._record(context, "launch", placed, is_written,
+        self._record(context, "launch", placed, [w and declared for w in is_written],
                      (kernel, n_groups, group_size, raw, slots, is_written, local_bytes), signature)
 
     def copied(self, context, dst, dst_offset, src, src_offset, nbytes, src_context):
