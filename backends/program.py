@@ -111,7 +111,7 @@ class ProgramCache:
         if len(parts) < 2:
             return
         try:
-            program = self.get("\n".join(parts), options)
+            program = self.get(together(self.context.dialect, parts), options)
         except BuildError:
             return
         for part in parts:
@@ -165,6 +165,15 @@ class ProgramCache:
             os.replace(tmp, path)
         except OSError:
             pass   # an unwritable cache directory costs a rebuild next time, nothing more
+
+
+def together(dialect, parts):
+    """Kernel sources as the source of one program. In CUDA (C++) each is a namespace of
+    its own, so file-scope helpers of two sources cannot clash (kernels keep their C
+    names); OpenCL C has no namespaces: its templates prefix their helpers."""
+    if dialect == "cuda":
+        return "\n".join(f"namespace clgraph_part_{k} {{\n{part}\n}}" for k, part in enumerate(parts))
+    return "\n".join(parts)
 
 
 def _unpack(data):

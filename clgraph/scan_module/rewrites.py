@@ -96,8 +96,9 @@ def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()
                 tap_inputs += op.inner_inputs[at:at + len(taps)]
                 initials.append(initial)
             at += len(taps)
-    inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + tap_inputs
-                    + op.inner_inputs[op.shared_start:op.shared_start + op.n_shared] + [inner_others[k] for k in others])
+    shared = op.inner_inputs[op.shared_start:op.shared_start + op.n_shared]
+    inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + tap_inputs + shared
+                    + [inner_others[k] for k in others])
     new = Scan(inner_inputs, inner_outputs, len(seqs) + len(new_entries),
                [() if j in unfed else op.state_taps[j] for j in kept_outputs],
                op.n_shared, op.until, op.scan_name, op.mode, op.allow_gc, op.truncate_gradient)
