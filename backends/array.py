@@ -330,12 +330,33 @@ def strided_copy_source(ndim, src_dtype, dst_dtype):
         dim_params="".join(f", ga_ssize dim{d}, ga_ssize str{d}" for d in range(ndim)))
 
 
+def collapse_dims(shape, strides_per_array):
+    """Fewest dimensions that walk the same elements: length-1 axes dropped, and an axis
+    merged into the next when every array steps over both contiguously.
+
+    ``strides_per_array``: each array's strides, in one unit (elements or bytes; 0 along
+    broadcast axes); returns (shape, strides_per_array), with at least one dimension.
+    """
+    keep = [d for d, n in enumerate(shape) if n != 1]
+    shape = [shape[d] for d in keep] or [1]
+    strides = [[s[d] for d in keep] or [0] for s in strides_per_array]
+    for d in range(len(shape) - 1, 0, -1):
+        if all(s[d - 1] == s[d] * shape[d] for s in strides):
+            shape[d - 1] *= shape[d]
+            del shape[d]
+            for s in strides:
+                s[d - 1] = s[d]
+                del s[d]
+    return shape, strides
+
+
 def _strided_copy(out, src):
     """``out`` (C-contiguous) = ``src`` converted to out's dtype, by a device kernel."""
-    dims = list(zip(src.shape, src.strides)) or [(1, 0)]
-    if any(s % src.itemsize for _, s in dims):
+    if any(s % src.itemsize for s in src.strides):
         raise DeviceError(f"cannot copy a view whose byte strides {src.strides} are not "
                           f"multiples of its itemsize {src.itemsize}")
+    shape, (strides,) = collapse_dims(src.shape, [list(src.strides)])   # fewer index divisions
+    dims = list(zip(shape, strides))
     name, source = strided_copy_source(len(dims), src.dtype, out.dtype)
     kernel = src.context.build(source).kernel(name)
     group = min(_COPY_GROUP_SIZE, kernel.max_group_size)

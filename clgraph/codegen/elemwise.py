@@ -10,6 +10,7 @@ import hashlib
 
 import numpy as np
 
+from clgraph.backends.array import collapse_dims
 from clgraph.backends.dtypes import c_name
 from clgraph.backends.program import render
 
@@ -156,26 +157,6 @@ class ElementwiseKernel:
                             pointers=self._pointers(), dim_params=dim_params,
                             offsets="".join(f", o{k} = 0" for k in self.arrays),
                             index_lines=index_lines, body=body)
-
-
-def collapse_dims(shape, strides_per_array):
-    """Fewest dimensions that walk the same elements: length-1 axes dropped, and an axis
-    merged into the next when every array steps over both contiguously.
-
-    ``strides_per_array`` are element strides (0 along broadcast axes); returns
-    (shape, strides_per_array), with at least one dimension.
-    """
-    keep = [d for d, n in enumerate(shape) if n != 1]
-    shape = [shape[d] for d in keep] or [1]
-    strides = [[s[d] for d in keep] or [0] for s in strides_per_array]
-    for d in range(len(shape) - 1, 0, -1):
-        if all(s[d - 1] == s[d] * shape[d] for s in strides):
-            shape[d - 1] *= shape[d]
-            del shape[d]
-            for s in strides:
-                s[d - 1] = s[d]
-                del s[d]
-    return shape, strides
 
 
 __all__ = ["ElementwiseKernel", "NoDeviceCode", "collapse_dims"]
