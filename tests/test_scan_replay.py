@@ -70,10 +70,9 @@ def test_replayed_steps_compute_their_results_where_the_loop_keeps_them(replays,
     xv, Wv = floats(20, 3, 5), floats(5, 5) * 0.5
     np.testing.assert_allclose(f(xv, Wv), np.stack(_steps(xv, np.zeros((3, 5)), Wv)), rtol=1e-5, atol=1e-5)
     assert replays["replayed"] == 20 - replays["replayable"]
-    # every step copies x_t into its GEMM's output (beta * z + h @ W); the loop copies
-    # the result into its buffer after the traced steps only: a replayed step computes
-    # it there
-    assert 20 <= len(copies) <= 20 + replays["replayable"] + 1
+    # the loop copies a step's result into its buffer after the traced steps only: a
+    # replayed step computes it there (20 copies or more otherwise)
+    assert len(copies) <= replays["replayable"] + 1
 
 
 def _steps(x, h, W):

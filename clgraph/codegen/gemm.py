@@ -78,14 +78,31 @@ def blocked_band(dtype):
 
 
 @lru_cache(maxsize=None)
-def blocked_gemm(dtype, width, vectors_only=False):
+def blocked_gemm(dtype, width, vectors_only=False, epilogue=None):
     """(kernel name, source) of the register-blocked GEMM on vectors of ``width``; the
     program also holds the kernel ``name + "_pack_b"``. With ``vectors_only`` the
-    program holds only the kernels ``name + "_gemv"`` and ``"_gevm"``."""
+    program holds only the kernels ``name + "_gemv"`` and ``"_gevm"``. ``epilogue``:
+    (ElementwiseKernel, the input the product is, which inputs are one element) of an
+    operation applied to each result before it is stored; its other array inputs
+    ``in{k}`` follow beta among the kernel's arguments."""
     dtype = np.dtype(dtype)
     ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
     rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
     name = f"gemm_blocked_{dtype.name}_{rows}x{vectors}x{width}"
+    fields = dict(vector_epilogue="", scalar_epilogue="", epilogue_params="", epilogue_kernel_params="",
+                  epilogue_args="")
+    if epilogue is not None:
+        kernel, position, scalars = epilogue
+        name += f"_{kernel.tag}_{position}{''.join('s' if s else 'a' for s in scalars)}"
+        others = [k for k in kernel.arrays if k != position]
+        vector = kernel.epilogue("out_", position, scalars, vtype, lambda p: f"GEMM_LOAD(({p}))")
+        scalar = kernel.epilogue("out1_", position, scalars)
+        fields = dict(
+            vector_epilogue="{ const ga_ssize at_ = (c) - C; " + " ".join(vector) + " }",
+            scalar_epilogue="{ const ga_ssize at_ = (c + j) - C; " + " ".join(scalar) + " }",
+            epilogue_params="".join(f", const GLOBAL_MEM {ctype} *in{k}" for k in others),
+            epilogue_kernel_params="".join(f", GLOBAL_MEM char *in{k}_base, ga_ssize in{k}_off" for k in others),
+            epilogue_args="".join(f", (const GLOBAL_MEM {ctype} *)(in{k}_base + in{k}_off)" for k in others))
     indent = "        "
     accumulators = [f"{vtype} acc{r}_{v} = ({vtype})(0);" for r in range(rows) for v in range(vectors)]
     # One pointer per row, from A: LLVM then keeps them in one induction variable (from
@@ -108,7 +125,7 @@ def blocked_gemm(dtype, width, vectors_only=False):
         accumulators="\n".join(indent + line for line in accumulators),
         row_pointers="\n".join(indent + line for line in row_pointers),
         step="\n".join([indent + "    {"] + [indent + "        " + line for line in step] + [indent + "    }"]),
-        stores="\n".join(indent + line for line in stores))
+        stores="\n".join(indent + line for line in stores), **fields)
 
 
 @lru_cache(maxsize=None)

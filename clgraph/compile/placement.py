@@ -207,6 +207,7 @@ def place(fgraph, input_contexts, output_contexts, default):
 
 
 # Modules of device ops for other op families register themselves on import.
-from . import (device_argmax, device_blas, device_creation, device_cumulative, device_ifelse,  # noqa: E402,F401
-               device_indexing, device_layout, device_random, device_reduce, device_softmax, device_sort)
+from . import (device_argmax, device_blas, device_creation, device_cumulative, device_epilogue,  # noqa: E402,F401
+               device_ifelse, device_indexing, device_layout, device_random, device_reduce, device_softmax,
+               device_sort)
 from clgraph.scan_module import device as scan_device  # noqa: E402,F401

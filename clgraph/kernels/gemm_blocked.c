@@ -22,6 +22,11 @@
  * (a few spills: about half the speed), hence two entries; the kernels below (_pack_b,
  * _gemv, _gevm) take stacks the same way, in their one entry.
  *
+ * A rendering with an epilogue applies an elementwise operation to each result before
+ * storing it (the one value of C it computes, the other inputs C-contiguous arrays of C's
+ * shape read at the same element, or one-element arrays): C = f(alpha * A B + beta * C,
+ * ...) in one pass, for a single product of one K chunk.
+ *
  * Vectors are loaded and stored element by element: PoCL's vload/vstore/fma are calls
  * into its builtin library, which spill every accumulator; element accesses compile to
  * plain unaligned vector moves, and a * b + c to fused multiply-adds. */
@@ -31,6 +36,7 @@
 #define GEMM_OUT(c, acc) { \
         ${vtype} out_ = alpha * (acc); \
         if (beta != 0) out_ += beta * GEMM_LOAD(c); \
+        ${vector_epilogue} \
         GEMM_STORE(c, out_) }
 
 /* A program holds the matrix kernels (${name}, _batched, _pack_b) or the vector ones
@@ -40,7 +46,7 @@
 DEVICE_FUNC INLINE void ${name}_blocks(GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
                                        const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
                                        ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
-                                       ${ctype} alpha, ${ctype} beta)
+                                       ${ctype} alpha, ${ctype} beta${epilogue_params})
 {
     const ga_ssize row_blocks = (M + ${rows} - 1) / ${rows};
     const ga_ssize col_blocks = (N + ${cols} - 1) / ${cols};
@@ -85,7 +91,9 @@ ${stores}
             ${ctype} acc = 0;
             for (ga_ssize k = 0; k < K; ++k)
                 acc += a[k * sa1] * b_panel[k * sb0 + j];
-            c[j] = beta != 0 ? alpha * acc + beta * c[j] : alpha * acc;
+            ${ctype} out1_ = beta != 0 ? alpha * acc + beta * c[j] : alpha * acc;
+            ${scalar_epilogue}
+            c[j] = out1_;
         }
     }
 }
@@ -95,12 +103,12 @@ KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
                     GLOBAL_MEM char *b_base, ga_ssize b_off,
                     ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
                     ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
-                    ${ctype} alpha, ${ctype} beta)
+                    ${ctype} alpha, ${ctype} beta${epilogue_kernel_params})
 {
     ${name}_blocks((GLOBAL_MEM ${ctype} *)(c_base + c_off),
                    (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + k0 * sa1,
                    (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + k0 * sb0,
-                   M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta);
+                   M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta${epilogue_args});
 }
 
 KERNEL void ${name}_batched(GLOBAL_MEM char *c_base, ga_ssize c_off,
@@ -109,12 +117,12 @@ KERNEL void ${name}_batched(GLOBAL_MEM char *c_base, ga_ssize c_off,
                             ga_ssize M, ga_ssize N, ga_ssize k0, ga_ssize k1,
                             ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
                             ga_ssize sa_batch, ga_ssize sb_batch, ga_ssize sc_batch,
-                            ${ctype} alpha, ${ctype} beta)
+                            ${ctype} alpha, ${ctype} beta${epilogue_kernel_params})
 {
     ${name}_blocks((GLOBAL_MEM ${ctype} *)(c_base + c_off) + GID_1 * sc_batch,
                    (const GLOBAL_MEM ${ctype} *)(a_base + a_off) + GID_1 * sa_batch + k0 * sa1,
                    (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + GID_1 * sb_batch + k0 * sb0,
-                   M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta);
+                   M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta${epilogue_args});
 }
 
 /* The panels of B that ${name} reads with sbp = K * ${cols}, sb0 = ${cols}:

@@ -6,7 +6,8 @@ The sum is read through add, sub, neg and multiplications by broadcast scalars; 
 value used elsewhere is a term of its own (it is computed once anyway), and so is a
 product used elsewhere. Identical terms are gathered (w - 0.1 * 0.02 * w is
 0.998 * w). On devices the result is one kernel, written over z when the inplace
-rewrite finds z free (a shared variable whose update this is included).
+rewrite finds z free (a shared variable whose update this is included). A matrix sum
+read only by another elementwise operation is left to elementwise fusion.
 """
 import functools
 import operator
@@ -103,11 +104,22 @@ def fuse_products_into_gemm(fgraph):
         if node not in fgraph or _scalar_name(node) not in _SUMS:
             continue
         out = node.outputs[0]
-        if out.dtype not in ("float32", "float64") or out.ndim not in (1, 2):
+        if out.dtype not in ("float32", "float64") or out.ndim not in (1, 2) or _fused_later(fgraph, out):
             continue
         replacement = _as_gemm(_Terms(fgraph, out), out)
         if replacement is not None:
             fgraph.replace(out, replacement, check=False)
+
+
+def _fused_later(fgraph, out):
+    """Whether the matrix sum ``out`` is read only by one elementwise operation (not a
+    sum): elementwise fusion then makes them one kernel, which on CPU devices takes
+    the product in as well (compile.device_epilogue); a Gemm would add a kernel."""
+    clients = fgraph.clients(out)
+    if out.ndim != 2 or len(clients) != 1 or clients[0][0] == "output":
+        return False
+    name = _scalar_name(clients[0][0])
+    return name is not None and name not in _SUMS
 
 
 def _as_gemm(terms, out):

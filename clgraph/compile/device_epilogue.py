@@ -1,0 +1,122 @@
+"""A matrix product whose one reader is an elementwise node, computed with that node's
+operation as the GEMM's epilogue: ``tanh(h @ W + x_t U)`` in one kernel instead of two
+(a launch and a pass over the result fewer; a recurrent step's whole work).
+
+The ``fuse_products_into_elementwise`` rewrite makes the node where the blocked GEMM
+runs (OpenCL CPU devices, float32, elementwise operations that run on vectors). A
+call whose values do not fit the fused kernel (a product cut into K chunks, a strided
+or broadcast input) runs the product and the elementwise kernel one after the other.
+"""
+import numpy as np
+
+from clgraph.backends import get_context, zeros
+from clgraph.codegen import gemm
+from clgraph.graph.basic import Apply
+from clgraph.rewrite import register
+from clgraph.tensor.transfer import DeviceTensorType
+
+from .device_blas import GpuDot, GpuGemm, GpuMatMul
+from .device_ops import DeviceOp, GpuElemwise, likely_layouts, output_array
+
+
+class GpuDotElemwise(DeviceOp):
+    """``elemwise`` (a GpuElemwise of one output) of its inputs with input ``at`` being
+    ``dot(a, b)`` of two matrices. Inputs: a, b, then the elementwise node's other
+    inputs in their order."""
+
+    __props__ = ("elemwise", "at")
+    reuses_outputs = True
+    fresh_outputs = True
+
+    def __init__(self, elemwise, at):
+        self.elemwise, self.at = elemwise, at
+        self.dot = GpuDot()
+
+    def make_node(self, a, b, *others):
+        out = self.elemwise.output_types[0]
+        return Apply(self, [a, b, *others], [DeviceTensorType(out.dtype, out.shape, a.type.context)()])
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[0][0], input_shapes[1][1])]
+
+    def _kernel_inputs(self, values, product):
+        """The elementwise node's inputs with ``product`` at its place."""
+        return list(values[:self.at]) + [product] + list(values[self.at:])
+
+    def _epilogue(self, inputs, sizes_one):
+        """(ElementwiseKernel, the product's input, one-element flags, the other arrays)
+        for the elementwise node's ``inputs`` (the product among them)."""
+        kernel = self.elemwise.kernel
+        position = kernel.arrays[self.at]
+        scalars = [True] * len(kernel.in_dtypes)
+        for k, one in zip(kernel.arrays, sizes_one):
+            scalars[k] = one
+        scalars[position] = False
+        others = [x for k, x in zip(kernel.arrays, inputs) if k != position]
+        return kernel, position, tuple(scalars), others
+
+    def perform(self, node, inputs, previous=None):
+        a, b, others = inputs[0], inputs[1], inputs[2:]
+        context = a.context
+        shape, k = self.dot._output_shape(a, b)
+        out = output_array(previous, 0, shape, node.outputs[0].type.dtype, context)
+        if (self.dot.epilogue_fits(context, out, a, b)
+                and all(x.c_contiguous and (x.shape == out.shape or x.size == 1) for x in others)):
+            values = self._kernel_inputs(others, out)
+            self.dot._gemm(out, a, b, epilogue=self._epilogue(values, [x.size == 1 for x in values]))
+            return [out]
+        product = zeros(shape, a.dtype, context) if k == 0 else output_array(None, 0, shape, a.dtype, context)
+        if k and product.size:
+            self.dot._compute(product, a, b)
+        return self.elemwise.perform(None, self._kernel_inputs(others, product))
+
+    def likely_sources(self, node, context):
+        layouts = likely_layouts(node.outputs[:1] + node.inputs[2:], context)
+        values = self._kernel_inputs(layouts[1:], layouts[0])
+        epilogue = self._epilogue(values, [x.size == 1 for x in values])[:3]
+        width = gemm.blocked_width(context.info, np.dtype(node.outputs[0].type.dtype))
+        return [gemm.blocked_gemm(node.outputs[0].type.dtype, width, epilogue=epilogue)[1]] if width else []
+
+    def sources(self, node, dialect, device):
+        """{kernel name: source without the header}: the fused GEMM where it runs, and
+        the product's and the elementwise node's kernels of the unfused calls."""
+        sources = {**self.dot.sources(node, dialect, device), **self.elemwise.sources(node, dialect, device)}
+        width = gemm.blocked_width(device, np.dtype(node.outputs[0].type.dtype)) if dialect == "opencl" else 0
+        if width:
+            arrays = [False] * (len(node.inputs) - 1)   # every input a whole array
+            name, source = gemm.blocked_gemm(node.outputs[0].type.dtype, width,
+                                             epilogue=self._epilogue(arrays, arrays)[:3])
+            sources[name] = source
+        return sources
+
+    def __str__(self):
+        return f"GpuDot+{self.elemwise}"
+
+
+_PRODUCTS = (GpuDot, GpuGemm, GpuMatMul)   # of two inputs, all dot(a, b) for matrices
+
+
+@register("fuse_products_into_elementwise", 105, "fast_run", stage="device")
+def fuse_products_into_elementwise(fgraph):
+    """An elementwise node of one float32 output reading a matrix product nothing else
+    reads, on a device with the blocked GEMM, becomes a GpuDotElemwise."""
+    for node in fgraph.toposort():
+        op = node.op
+        if node not in fgraph or type(op) is not GpuElemwise or op.inplace or len(node.outputs) != 1:
+            continue
+        out = node.outputs[0]
+        info = get_context(out.type.context).info
+        if out.dtype != "float32" or out.ndim != 2 or not gemm.blocked_width(info, np.dtype("float32")) \
+                or not op.kernel.vector_width(info):
+            continue
+        for at, x in enumerate(node.inputs):
+            product = x.owner
+            if (product is None or type(product.op) not in _PRODUCTS or len(product.inputs) != 2
+                    or len(fgraph.clients(x)) != 1
+                    or x.type.broadcastable != out.type.broadcastable
+                    or any(v.ndim != 2 or v.dtype != "float32" for v in product.inputs)):
+                continue
+            others = [v for i, v in enumerate(node.inputs) if i != at]
+            fused = GpuDotElemwise(op, at).make_node(*product.inputs, *others)
+            fgraph.replace(out, fused.outputs[0], check=False)
+            break
