@@ -33,11 +33,25 @@ def test_an_elementwise_function_of_a_product_is_one_kernel_and_right(m, k, n):
     np.testing.assert_allclose(f(av, bv, cv), np.exp((av @ bv) * 0.1) * cv, rtol=1e-4, atol=1e-5)
 
 
+def test_a_layer_with_a_bias_row_is_one_kernel():
+    context = get_context()
+    x, W, bias = (clgraph.shared(v) for v in (floats(33, 20), floats(20, 17), floats(17)))
+    f = clgraph.function([], T.tanh(T.dot(x, W) + bias).transfer(context.name))
+    assert len(fused_nodes(f)) == 1
+    f().sync()
+    with recording() as events:
+        result = f()
+    result.sync()
+    assert len(events) == 1
+    expected = np.tanh(x.get_value() @ W.get_value() + bias.get_value())
+    np.testing.assert_allclose(result.get(), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_inputs_that_do_not_fit_run_the_two_kernels():
     a, b, c = T.fmatrix("a"), T.fmatrix("b"), T.fmatrix("c")
     f = clgraph.function([a, b, c], T.tanh(T.dot(a, b)) * c)
     av, bv = floats(6, 4), floats(4, 5)
-    for cv in (floats(1, 5), floats(6, 5).T.copy().T, floats(1, 1)):   # a row, strided, one element
+    for cv in (floats(6, 1), floats(5, 6).T, floats(1, 5), floats(1, 1)):   # a column, strided; fused: row, one
         np.testing.assert_allclose(f(av, bv, cv), np.tanh(av @ bv) * cv, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError):
         f(av, bv, floats(5, 5))   # the elementwise node's error, as without the fusion

@@ -101,12 +101,12 @@ class ElementwiseKernel:
         lines += [f"const {compute_type(d)} y{k} = {r};" for k, (d, r) in enumerate(zip(self.out_dtypes, results))]
         return lines, results
 
-    def epilogue(self, value, position, scalar_inputs, vtype=None, load=None):
+    def epilogue(self, value, position, indices, vtype=None, load=None):
         """Statements replacing the variable ``value`` (of ``vtype``, or the compute
         type) by this operation's first output, ``value`` being its input ``position``
-        and each other array input ``in{k}`` read at element ``at_`` (vectors by
-        ``load(pointer)``), or at 0 where ``scalar_inputs[k]``: another kernel's last
-        step (a GEMM's epilogue)."""
+        and each other array input ``in{k}`` read at element ``indices[k]`` (vectors by
+        ``load(pointer)``; "0": one element, broadcast): another kernel's last step (a
+        GEMM's epilogue)."""
         kind = vtype or compute_type(self.in_dtypes[position])
         lines = []
         for k in range(len(self.in_dtypes)):
@@ -114,10 +114,10 @@ class ElementwiseKernel:
                 read = value
             elif k in self.constants:
                 read = f"({kind})({self._literal(k)})"
-            elif scalar_inputs[k]:
+            elif indices[k] == "0":
                 read = f"({kind})(in{k}[0])"
             else:
-                read = load(f"in{k} + at_") if vtype else f"in{k}[at_]"
+                read = load(f"in{k} + {indices[k]}") if vtype else f"in{k}[{indices[k]}]"
             lines.append(f"{kind} x{k} = {read};")
         statements, results = self._statements(vtype)
         return lines + statements + [f"{value} = {results[0]};"]

@@ -82,9 +82,10 @@ def blocked_gemm(dtype, width, vectors_only=False, epilogue=None):
     """(kernel name, source) of the register-blocked GEMM on vectors of ``width``; the
     program also holds the kernel ``name + "_pack_b"``. With ``vectors_only`` the
     program holds only the kernels ``name + "_gemv"`` and ``"_gevm"``. ``epilogue``:
-    (ElementwiseKernel, the input the product is, which inputs are one element) of an
-    operation applied to each result before it is stored; its other array inputs
-    ``in{k}`` follow beta among the kernel's arguments."""
+    (ElementwiseKernel, the input the product is, how each input is read: "a" an array
+    of C's shape, "r" one row of C's width, "s" one element) of an operation applied to
+    each result before it is stored; its other array inputs ``in{k}`` follow beta among
+    the kernel's arguments."""
     dtype = np.dtype(dtype)
     ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
     rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
@@ -92,11 +93,12 @@ def blocked_gemm(dtype, width, vectors_only=False, epilogue=None):
     fields = dict(vector_epilogue="", scalar_epilogue="", epilogue_params="", epilogue_kernel_params="",
                   epilogue_args="")
     if epilogue is not None:
-        kernel, position, scalars = epilogue
-        name += f"_{kernel.tag}_{position}{''.join('s' if s else 'a' for s in scalars)}"
+        kernel, position, reads = epilogue
+        name += f"_{kernel.tag}_{position}{''.join(reads)}"
         others = [k for k in kernel.arrays if k != position]
-        vector = kernel.epilogue("out_", position, scalars, vtype, lambda p: f"GEMM_LOAD(({p}))")
-        scalar = kernel.epilogue("out1_", position, scalars)
+        indices = [{"a": "at_", "r": "at_ % N", "s": "0"}[r] for r in reads]
+        vector = kernel.epilogue("out_", position, indices, vtype, lambda p: f"GEMM_LOAD(({p}))")
+        scalar = kernel.epilogue("out1_", position, indices)
         fields = dict(
             vector_epilogue="{ const ga_ssize at_ = (c) - C; " + " ".join(vector) + " }",
             scalar_epilogue="{ const ga_ssize at_ = (c + j) - C; " + " ".join(scalar) + " }",

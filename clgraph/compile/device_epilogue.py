@@ -43,27 +43,35 @@ class GpuDotElemwise(DeviceOp):
         """The elementwise node's inputs with ``product`` at its place."""
         return list(values[:self.at]) + [product] + list(values[self.at:])
 
-    def _epilogue(self, inputs, sizes_one):
-        """(ElementwiseKernel, the product's input, one-element flags, the other arrays)
-        for the elementwise node's ``inputs`` (the product among them)."""
+    def _epilogue(self, inputs, out_shape):
+        """(ElementwiseKernel, the product's input, how each input is read, the other
+        arrays) for the elementwise node's ``inputs`` (the product among them; Layouts
+        too) and a result of ``out_shape``; None if one cannot be read in the GEMM."""
         kernel = self.elemwise.kernel
         position = kernel.arrays[self.at]
-        scalars = [True] * len(kernel.in_dtypes)
-        for k, one in zip(kernel.arrays, sizes_one):
-            scalars[k] = one
-        scalars[position] = False
+        reads = ["s"] * len(kernel.in_dtypes)   # constants: compiled in
+        for k, x in zip(kernel.arrays, inputs):
+            if k == position:
+                reads[k] = "a"
+            elif x.size == 1:
+                reads[k] = "s"
+            elif x.c_contiguous and tuple(x.shape) == tuple(out_shape):
+                reads[k] = "a"
+            elif x.c_contiguous and tuple(x.shape) == (1, out_shape[1]):
+                reads[k] = "r"   # a row broadcast down the result (a bias)
+            else:
+                return None
         others = [x for k, x in zip(kernel.arrays, inputs) if k != position]
-        return kernel, position, tuple(scalars), others
+        return kernel, position, tuple(reads), others
 
     def perform(self, node, inputs, previous=None):
         a, b, others = inputs[0], inputs[1], inputs[2:]
         context = a.context
         shape, k = self.dot._output_shape(a, b)
         out = output_array(previous, 0, shape, node.outputs[0].type.dtype, context)
-        if (self.dot.epilogue_fits(context, out, a, b)
-                and all(x.c_contiguous and (x.shape == out.shape or x.size == 1) for x in others)):
-            values = self._kernel_inputs(others, out)
-            self.dot._gemm(out, a, b, epilogue=self._epilogue(values, [x.size == 1 for x in values]))
+        epilogue = self._epilogue(self._kernel_inputs(others, out), out.shape)
+        if epilogue is not None and self.dot.epilogue_fits(context, out, a, b):
+            self.dot._gemm(out, a, b, epilogue=epilogue)
             return [out]
         product = zeros(shape, a.dtype, context) if k == 0 else output_array(None, 0, shape, a.dtype, context)
         if k and product.size:
@@ -72,20 +80,22 @@ class GpuDotElemwise(DeviceOp):
 
     def likely_sources(self, node, context):
         layouts = likely_layouts(node.outputs[:1] + node.inputs[2:], context)
-        values = self._kernel_inputs(layouts[1:], layouts[0])
-        epilogue = self._epilogue(values, [x.size == 1 for x in values])[:3]
+        epilogue = self._epilogue(self._kernel_inputs(layouts[1:], layouts[0]), layouts[0].shape)
         width = gemm.blocked_width(context.info, np.dtype(node.outputs[0].type.dtype))
-        return [gemm.blocked_gemm(node.outputs[0].type.dtype, width, epilogue=epilogue)[1]] if width else []
+        if epilogue is None or not width:
+            return []
+        return [gemm.blocked_gemm(node.outputs[0].type.dtype, width, epilogue=epilogue[:3])[1]]
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header}: the fused GEMM where it runs, and
         the product's and the elementwise node's kernels of the unfused calls."""
         sources = {**self.dot.sources(node, dialect, device), **self.elemwise.sources(node, dialect, device)}
         width = gemm.blocked_width(device, np.dtype(node.outputs[0].type.dtype)) if dialect == "opencl" else 0
-        if width:
-            arrays = [False] * (len(node.inputs) - 1)   # every input a whole array
+        if width:   # every input an array of the result's shape
+            kernel = self.elemwise.kernel
+            reads = tuple("s" if k in kernel.constants else "a" for k in range(len(kernel.in_dtypes)))
             name, source = gemm.blocked_gemm(node.outputs[0].type.dtype, width,
-                                             epilogue=self._epilogue(arrays, arrays)[:3])
+                                             epilogue=(kernel, kernel.arrays[self.at], reads))
             sources[name] = source
         return sources
 
