@@ -3,9 +3,10 @@ operation as the GEMM's epilogue: ``tanh(h @ W + x_t U)`` in one kernel instead 
 (a launch and a pass over the result fewer; a recurrent step's whole work).
 
 The ``fuse_products_into_elementwise`` rewrite makes the node where the blocked GEMM
-runs (OpenCL CPU devices, float32, elementwise operations that run on vectors). A
-call whose values do not fit the fused kernel (a product cut into K chunks, a strided
-or broadcast input) runs the product and the elementwise kernel one after the other.
+runs (OpenCL CPU devices, float32, elementwise operations that run on vectors). The
+other inputs are read as arrays of the result's shape, as rows broadcast down it (a
+bias) or as one element; a call whose values do not fit (another layout, a product cut
+into K chunks) runs the product and the elementwise kernel one after the other.
 """
 import numpy as np
 
