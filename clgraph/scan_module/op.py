@@ -268,8 +268,9 @@ class _Buffer:
         """Where step ``t``'s value goes."""
         return self.storage.entry(self.array, (self.depth + t) % self.length)
 
-    def write(self, t, value):
-        target = self.slot(t)
+    def write(self, t, value, target=None):
+        """Put step ``t``'s value in its slot (``target``, when the caller has it)."""
+        target = self.slot(t) if target is None else target
         if tuple(value.shape) != tuple(target.shape):
             raise ValueError(f"{self.what}: step {t} gave a value of shape {tuple(value.shape)}, but its "
                              f"initial state or earlier steps have shape {tuple(target.shape)}; every "
@@ -325,9 +326,9 @@ def run_loop(op, inputs, storage, step):
                 length = 1 if op.last_only[j] else n_steps
                 array = storage.empty((length,) + tuple(value.shape), op.output_types[j].dtype)
                 buffers[j] = _Buffer(names[j], array, 0, storage)
-            buffers[j].write(t, value)
-        for state, value in zip(states, results[op.n_outputs:]):
-            state.write(t, value)
+            buffers[j].write(t, value, targets[j])
+        for state, value, target in zip(states, results[op.n_outputs:], targets[op.n_outputs:]):
+            state.write(t, value, target)
         # the condition is read back on the host at every step: the loop cannot know
         # whether to go on otherwise
         if op.until and bool(np.asarray(results[-1])):

@@ -23,11 +23,30 @@ class _Command:
     replay from the step's own buffers (or the loop's, for a result computed in place) or
     from an input; ``writes``: whether it surely writes each place."""
 
-    __slots__ = ("context", "kind", "places", "writes", "fixed", "signature")
+    __slots__ = ("context", "kind", "places", "writes", "fixed", "signature", "_launch")
 
     def __init__(self, context, kind, places, writes, fixed, signature):
         self.context, self.kind, self.places, self.writes = context, kind, places, writes
         self.fixed, self.signature = fixed, signature
+        self._launch = None
+
+    def prepare(self, movable):
+        """Fill in once what no step changes: a launch's arguments and blocks in the
+        step's own buffers, but those of ``movable`` (ids of blocks a result may leave)."""
+        if self.kind != "launch":
+            return
+        kernel, n_groups, group_size, raw, slots, written, local_bytes = self.fixed
+        raw, varying, reads, writes = list(raw), [], [], {}
+        for at, (k, block, offset), is_written in zip(slots, self.places, written):
+            if k is None and id(block) not in movable:
+                raw[at], raw[at + 1] = block.handle, np.int64(block.offset + offset)
+                if is_written:
+                    writes[id(block)] = block
+                else:
+                    reads.append(block)
+            else:
+                varying.append((at, k, block, offset, is_written))
+        self._launch = (kernel, n_groups, group_size, raw, varying, reads, list(writes.values()), local_bytes)
 
     def resolved(self, inputs, moved):
         """(block, offset) of each place for a step on ``inputs``; ``moved``: id(own
@@ -44,20 +63,25 @@ class _Command:
         return places
 
     def run(self, inputs, moved):
-        places = self.resolved(inputs, moved)
         if self.kind == "launch":
-            kernel, n_groups, group_size, raw, slots, written, local_bytes = self.fixed
-            raw = list(raw)
-            for at, (block, offset) in zip(slots, places):
+            kernel, n_groups, group_size, raw, varying, reads, writes, local_bytes = self._launch
+            raw, reads, writes = list(raw), list(reads), list(writes)
+            for at, k, block, offset, is_written in varying:
+                if k is not None:
+                    x = inputs[k]
+                    block, offset = x.block, x.offset + offset
+                elif id(block) in moved:
+                    target, shift = moved[id(block)]
+                    block, offset = target, offset + shift
                 raw[at], raw[at + 1] = block.handle, np.int64(block.offset + offset)
-            reads, writes = [], {}
-            for (block, _), is_written in zip(places, written):
-                if is_written:
-                    writes[id(block)] = block
-                else:
+                if not is_written:
                     reads.append(block)
-            self.context.relaunch(kernel, n_groups, group_size, raw, reads, list(writes.values()), local_bytes)
-        elif self.kind == "copy":
+                elif all(b is not block for b in writes):
+                    writes.append(block)
+            self.context.relaunch(kernel, n_groups, group_size, raw, reads, writes, local_bytes)
+            return
+        places = self.resolved(inputs, moved)
+        if self.kind == "copy":
             nbytes, src_context = self.fixed
             (dst, dst_offset), (src, src_offset) = places
             self.context.copy(dst, dst_offset, src, src_offset, nbytes, src_context)
@@ -147,6 +171,9 @@ class StepPlan:
             k, where, mark = place
             self.results.append((value, k, where, mark))
         self.movable = [k is None and self._movable(value) for value, k, _, _ in self.results]
+        movable = {id(value.block) for (value, *_), can in zip(self.results, self.movable) if can}
+        for command in self.commands:
+            command.prepare(movable)
 
     def _movable(self, value):
         """Whether the step can compute result ``value`` (in its own buffer) wherever the
@@ -177,7 +204,7 @@ class StepPlan:
         for r, (value, k, where, _) in enumerate(self.results):
             target = targets[r] if r < len(targets) else None
             if (self.movable[r] and target is not None and target.shape == value.shape
-                    and target.dtype == value.dtype and target.c_contiguous):
+                    and target.dtype == value.dtype and target.strides == value.strides):   # contiguous too
                 moved[id(value.block)] = (target.block, target.offset - value.offset)
                 results.append(target)
             elif k is None:
