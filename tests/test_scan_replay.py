@@ -16,7 +16,7 @@ RNG = np.random.default_rng(3)
 @pytest.fixture
 def replays(monkeypatch):
     """Counts of the steps replayed and of the steps traced, by whether they could be."""
-    counts = {"replayed": 0, "replayable": 0, "not replayable": 0}
+    counts = {"replayed": 0, "replayable": 0, "not replayable": 0, "plans": []}
     run, finish = replay.StepPlan.run, replay.StepPlan.finish
 
     def counted_run(plan, inputs, targets=()):
@@ -26,6 +26,7 @@ def replays(monkeypatch):
     def counted_finish(plan, results, enqueued):
         finish(plan, results, enqueued)
         counts["replayable" if plan.replayable else "not replayable"] += 1
+        counts["plans"].append(plan)
 
     monkeypatch.setattr(replay.StepPlan, "run", counted_run)
     monkeypatch.setattr(replay.StepPlan, "finish", counted_finish)
@@ -119,3 +120,38 @@ def test_a_loop_ending_with_until_reads_its_condition_every_step(replays):
     f = clgraph.function([x], values)
     assert f(np.float32(1))[-1] == 1024
     assert replays["replayed"] == 0
+
+
+def test_a_result_that_is_part_of_a_larger_array_is_not_computed_in_the_loop_buffer(replays):
+    # the step's elementwise kernel writes all 64 rows; only row 0 is the result: were
+    # the kernel pointed at the loop's slot of one row, it would write past it
+    x, h0 = T.ftensor3("x"), T.fvector("h0")
+    out, _ = clgraph.scan(lambda xt, hp: (T.tanh(xt + hp[None, :]))[0], sequences=x, outputs_info=h0)
+    f = clgraph.function([x, h0], out)
+    xv, h0v = floats(12, 64, 4), floats(4)
+    expected, h = [], h0v
+    for xt in xv:
+        h = np.tanh(xt + h[None, :])[0]
+        expected.append(h)
+    np.testing.assert_allclose(f(xv, h0v), expected, rtol=1e-5, atol=1e-6)
+    assert replays["replayed"] > 0
+    assert all(plan.movable == [False] for plan in replays["plans"] if plan.replayable)
+
+
+def test_steps_with_device_copies_and_fills_are_replayed(replays, monkeypatch):
+    from clgraph.scan_module.replay import _Command
+
+    kinds = []
+    run = _Command.run
+    monkeypatch.setattr(_Command, "run", lambda command, *args: kinds.append(command.kind) or run(command, *args))
+    h0 = T.fvector("h0")
+    # a shift (a join: device copies) plus the first row of an identity (a fill, then a kernel)
+    out, _ = clgraph.scan(lambda hp: T.concatenate([T.zeros_like(hp[:1]), hp[:-1]])
+                          + T.eye(hp.shape[0], dtype="float32")[0], outputs_info=h0, n_steps=10)
+    f = clgraph.function([h0], out)
+    expected, h = [], np.arange(5, dtype=np.float32)
+    for _ in range(10):
+        h = np.concatenate([[0], h[:-1]]) + np.eye(5, dtype=np.float32)[0]
+        expected.append(h)
+    np.testing.assert_array_equal(f(np.arange(5, dtype=np.float32)), expected)
+    assert replays["replayed"] >= 6 and {"launch", "copy", "fill"} <= set(kinds)

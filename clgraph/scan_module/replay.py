@@ -21,12 +21,13 @@ _TRACED_STEPS = 4   # steps traced before giving up on finding two alike
 class _Command:
     """One traced command: ``places`` are the (block, offset) it touches, each filled at
     replay from the step's own buffers (or the loop's, for a result computed in place) or
-    from an input; ``writes``: whether it surely writes each place."""
+    from an input; ``writes``: whether it surely writes each place; ``spans``: the bytes
+    of its block each place reaches, (low, high)."""
 
-    __slots__ = ("context", "kind", "places", "writes", "fixed", "signature", "_launch")
+    __slots__ = ("context", "kind", "places", "writes", "spans", "fixed", "signature", "_launch")
 
-    def __init__(self, context, kind, places, writes, fixed, signature):
-        self.context, self.kind, self.places, self.writes = context, kind, places, writes
+    def __init__(self, context, kind, places, writes, spans, fixed, signature):
+        self.context, self.kind, self.places, self.writes, self.spans = context, kind, places, writes, spans
         self.fixed, self.signature = fixed, signature
         self._launch = None
 
@@ -48,31 +49,12 @@ class _Command:
                 varying.append((at, k, block, offset, is_written))
         self._launch = (kernel, n_groups, group_size, raw, varying, reads, list(writes.values()), local_bytes)
 
-    def resolved(self, inputs, moved):
-        """(block, offset) of each place for a step on ``inputs``; ``moved``: id(own
-        block) -> (block, shift) for own buffers computed in place of a result."""
-        places = []
-        for k, block, offset in self.places:
-            if k is not None:
-                places.append((inputs[k].block, inputs[k].offset + offset))
-            elif id(block) in moved:
-                target, shift = moved[id(block)]
-                places.append((target, offset + shift))
-            else:
-                places.append((block, offset))
-        return places
-
     def run(self, inputs, moved):
         if self.kind == "launch":
             kernel, n_groups, group_size, raw, varying, reads, writes, local_bytes = self._launch
             raw, reads, writes = list(raw), list(reads), list(writes)
             for at, k, block, offset, is_written in varying:
-                if k is not None:
-                    x = inputs[k]
-                    block, offset = x.block, x.offset + offset
-                elif id(block) in moved:
-                    target, shift = moved[id(block)]
-                    block, offset = target, offset + shift
+                block, offset = _resolve(k, block, offset, inputs, moved)
                 raw[at], raw[at + 1] = block.handle, np.int64(block.offset + offset)
                 if not is_written:
                     reads.append(block)
@@ -80,7 +62,7 @@ class _Command:
                     writes.append(block)
             self.context.relaunch(kernel, n_groups, group_size, raw, reads, writes, local_bytes)
             return
-        places = self.resolved(inputs, moved)
+        places = [_resolve(k, block, offset, inputs, moved) for k, block, offset in self.places]
         if self.kind == "copy":
             nbytes, src_context = self.fixed
             (dst, dst_offset), (src, src_offset) = places
@@ -88,6 +70,18 @@ class _Command:
         else:
             ((block, offset),) = places
             self.context.fill_zero(block, offset, self.fixed)
+
+
+def _resolve(k, block, offset, inputs, moved):
+    """(block, offset) of a traced place for a step on ``inputs``: in input ``k``'s
+    buffer, or in the step's own ``block``, unless ``moved`` (id(own block) -> (block,
+    shift)) puts that buffer where a result goes."""
+    if k is not None:
+        return inputs[k].block, inputs[k].offset + offset
+    if id(block) in moved:
+        target, shift = moved[id(block)]
+        return target, offset + shift
+    return block, offset
 
 
 class StepPlan:
@@ -114,10 +108,11 @@ class StepPlan:
         return None, offset, ("own", self._own.setdefault(id(block), len(self._own)), offset)
 
     def _record(self, context, kind, placed, writes, fixed, signature):
-        """Keep a command touching ``placed`` ((block, offset) pairs; ``writes``: whether
-        it writes each); the plan is not replayable if one cannot be placed."""
+        """Keep a command touching ``placed`` ((block, offset, (low, high) bytes it
+        reaches) triples; ``writes``: whether it writes each); the plan is not
+        replayable if one cannot be placed."""
         places = []
-        for block, offset in placed:
+        for block, offset, _ in placed:
             place = self._place(block, offset)
             if place is None:
                 self.replayable = False
@@ -125,7 +120,8 @@ class StepPlan:
             k, where, mark = place
             places.append((k, block if k is None else None, where))
             signature.append(mark)
-        self.commands.append(_Command(context, kind, places, writes, fixed, (kind, id(context), *signature)))
+        self.commands.append(_Command(context, kind, places, writes, [span for *_, span in placed], fixed,
+                                      (kind, id(context), *signature)))
 
     # what the context reports while the step is traced --------------------------------
     def launched(self, context, kernel, n_groups, group_size, args, written, declared, local_bytes):
@@ -143,7 +139,7 @@ class StepPlan:
                 continue
             slots.append(len(raw))
             raw += [None, None]
-            placed.append((block, arg.offset))
+            placed.append((block, arg.offset, arg._byte_span()))
             is_written.append(id(block) in written)
         signature.append(tuple(is_written))
         self._record(context, "launch", placed, [w and declared for w in is_written],
@@ -151,12 +147,13 @@ class StepPlan:
 
     def copied(self, context, dst, dst_offset, src, src_offset, nbytes, src_context):
         if self.replayable:
-            self._record(context, "copy", [(dst, dst_offset), (src, src_offset)], [True, False],
+            self._record(context, "copy", [(dst, dst_offset, (dst_offset, dst_offset + nbytes)),
+                                           (src, src_offset, (src_offset, src_offset + nbytes))], [True, False],
                          (nbytes, src_context), [nbytes, id(src_context)])
 
     def filled(self, context, block, offset, nbytes):
         if self.replayable:
-            self._record(context, "fill", [(block, offset)], [True], nbytes, [nbytes])
+            self._record(context, "fill", [(block, offset, (offset, offset + nbytes))], [True], nbytes, [nbytes])
 
     def finish(self, results, enqueued):
         """Record the step's ``results``; ``enqueued``: how many commands it enqueued."""
@@ -177,14 +174,16 @@ class StepPlan:
 
     def _movable(self, value):
         """Whether the step can compute result ``value`` (in its own buffer) wherever the
-        loop puts it: the buffer holds no other result, every command touches it within
-        ``value``'s bytes, and the first one that does writes it."""
+        loop puts it: the buffer holds no other result, every command reaches only
+        ``value``'s bytes of it (a result that is part of a larger array is not), and the
+        first one that touches it writes it."""
         if not value.c_contiguous or not value.size or sum(v.block is value.block for v, *_ in self.results) > 1:
             return False
-        touches = [(offset, written) for command in self.commands
-                   for (k, block, offset), written in zip(command.places, command.writes) if block is value.block]
+        touches = [(span, written) for command in self.commands
+                   for (k, block, _), written, span in zip(command.places, command.writes, command.spans)
+                   if block is value.block]
         return bool(touches) and touches[0][1] and all(
-            value.offset <= offset < value.offset + value.nbytes for offset, _ in touches)
+            value.offset <= low and high <= value.offset + value.nbytes for (low, high), _ in touches)
 
     def signature(self):
         return (tuple(self.layouts), tuple(command.signature for command in self.commands),
