@@ -7,6 +7,7 @@ import pytest
 import clgraph
 import clgraph.tensor as T
 from clgraph.backends import get_context
+from clgraph.gradient import verify_grad
 from clgraph.scan_module import replay
 
 pytestmark = pytest.mark.skipif(get_context().api == "cpu", reason="the default context is the host")
@@ -37,25 +38,24 @@ def floats(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
 
 
+def rnn_steps(x, h, W):
+    """Every h_t of h_t = tanh(h_{t-1} @ W + x_t), by numpy."""
+    hs = []
+    for xt in x:
+        h = np.tanh(h @ W + xt)
+        hs.append(h)
+    return np.stack(hs)
+
+
 def test_an_rnn_replays_its_step_after_two_alike_and_gives_every_step(replays):
     x, h0, W = T.ftensor3("x"), T.fmatrix("h0"), T.fmatrix("W")
     h, _ = clgraph.scan(lambda xt, hp, W: T.tanh(T.dot(hp, W) + xt), sequences=x, outputs_info=h0, non_sequences=W)
     f = clgraph.function([x, h0, W], h)
     xv, h0v, Wv = floats(12, 3, 5), floats(3, 5), floats(5, 5) * 0.5
-    expected, hv = [], h0v
-    for xt in xv:
-        hv = np.tanh(hv @ Wv + xt)
-        expected.append(hv)
-    np.testing.assert_allclose(f(xv, h0v, Wv), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(f(xv, h0v, Wv), rnn_steps(xv, h0v, Wv), rtol=1e-5, atol=1e-5)
     traced = replays["replayable"]
     assert 2 <= traced <= 4 and replays["replayed"] == 12 - traced and replays["not replayable"] == 0
-    np.testing.assert_allclose(f(xv[:7] * 2, h0v, Wv)[-1], _rnn(xv[:7] * 2, h0v, Wv), rtol=1e-5, atol=1e-5)
-
-
-def _rnn(x, h, W):
-    for xt in x:
-        h = np.tanh(h @ W + xt)
-    return h
+    np.testing.assert_allclose(f(xv[:7] * 2, h0v, Wv)[-1], rnn_steps(xv[:7] * 2, h0v, Wv)[-1], rtol=1e-5, atol=1e-5)
 
 
 def test_replayed_steps_compute_their_results_where_the_loop_keeps_them(replays, monkeypatch):
@@ -69,36 +69,20 @@ def test_replayed_steps_compute_their_results_where_the_loop_keeps_them(replays,
                         outputs_info=T.zeros_like(x[0]), non_sequences=W)
     f = clgraph.function([x, W], h)
     xv, Wv = floats(20, 3, 5), floats(5, 5) * 0.5
-    np.testing.assert_allclose(f(xv, Wv), np.stack(_steps(xv, np.zeros((3, 5)), Wv)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(f(xv, Wv), rnn_steps(xv, np.zeros((3, 5)), Wv), rtol=1e-5, atol=1e-5)
     assert replays["replayed"] == 20 - replays["replayable"]
     # the loop copies a step's result into its buffer after the traced steps only: a
     # replayed step computes it there (20 copies or more otherwise)
     assert len(copies) <= replays["replayable"] + 1
 
 
-def _steps(x, h, W):
-    hs = []
-    for xt in x:
-        h = np.tanh(h @ W + xt)
-        hs.append(h)
-    return hs
-
-
 def test_the_gradient_loop_replays_too(replays):
-    x, W = T.ftensor3("x"), T.fmatrix("W")
-    h, _ = clgraph.scan(lambda xt, hp, W: T.tanh(T.dot(hp, W) + xt), sequences=x,
-                        outputs_info=T.zeros_like(x[0]), non_sequences=W)
-    f = clgraph.function([x, W], T.grad((h[-1] ** 2).sum(), W))
-    xv, Wv = floats(10, 2, 4), floats(4, 4) * 0.5
-    got = f(xv, Wv)
-    eps, expected = 1e-3, np.zeros((4, 4))
-    for index in np.ndindex(4, 4):
-        plus, minus = Wv.astype(np.float64), Wv.astype(np.float64)
-        plus[index] += eps
-        minus[index] -= eps
-        zeros = np.zeros((2, 4))
-        expected[index] = ((_rnn(xv, zeros, plus) ** 2).sum() - (_rnn(xv, zeros, minus) ** 2).sum()) / (2 * eps)
-    np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
+    def cost(x, W):
+        h, _ = clgraph.scan(lambda xt, hp, W: T.tanh(T.dot(hp, W) + xt), sequences=x,
+                            outputs_info=T.zeros_like(x[0]), non_sequences=W)
+        return (h[-1] ** 2).sum()
+
+    verify_grad(cost, [RNG.standard_normal((10, 2, 4)), RNG.standard_normal((4, 4)) * 0.5], rng=RNG)
     assert replays["replayed"] >= 2 * (10 - 4)   # both loops, after at most 4 traced steps each
 
 

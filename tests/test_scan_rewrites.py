@@ -6,6 +6,7 @@ import pytest
 
 import clgraph
 import clgraph.tensor as T
+from clgraph.gradient import verify_grad
 from clgraph.graph.basic import graph_inputs, io_toposort
 from clgraph.scan_module.op import Scan
 from clgraph.tensor.math import Dot
@@ -88,24 +89,10 @@ def test_a_product_with_the_sequence_second_is_left_in_the_loop(mode):
 
 
 def test_the_gradient_through_the_rewritten_loop(mode):
-    x, h0, W, U = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.matrix("U")
-    cost = (rnn(x, h0, W, U)[-1] ** 2).sum()
-    f = clgraph.function([x, h0, W, U], T.grad(cost, [W, U]), mode=mode)
-    values = [RNG.standard_normal(s) for s in ((5, 2, 3), (2, 4), (4, 4), (3, 4))]
-    values = [(v * 0.5).astype(clgraph.config.floatX) for v in values]
-
-    def numpy_cost(W, U):
-        return (numpy_rnn(values[0], values[1], W, U)[-1] ** 2).sum()
-
-    eps = 1e-3
-    for got, k in zip(f(*values), (2, 3)):
-        expected = np.zeros_like(values[k], dtype=np.float64)
-        for index in np.ndindex(values[k].shape):
-            plus, minus = [v.astype(np.float64) for v in values[2:]], [v.astype(np.float64) for v in values[2:]]
-            plus[k - 2][index] += eps
-            minus[k - 2][index] -= eps
-            expected[index] = (numpy_cost(*plus) - numpy_cost(*minus)) / (2 * eps)
-        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
+    # the product of x_t and U leaves the forward loop; the sums for W and U leave the
+    # gradient loop
+    verify_grad(lambda x, h0, W, U: (rnn(x, h0, W, U)[-1] ** 2).sum(),
+                [RNG.standard_normal(s) * 0.5 for s in ((5, 2, 3), (2, 4), (4, 4), (3, 4))], rng=RNG, mode=mode)
 
 
 def test_an_output_nothing_reads_is_not_computed(mode):
@@ -171,3 +158,31 @@ def test_a_sum_read_at_every_step_stays_in_the_loop(mode):
     assert the_scan(f).state_taps == ((-1,),)
     values = [RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 3, 4), (4, 2), (4, 2))]
     np.testing.assert_allclose(f(*values), numpy_sums(*values, range(1, 6)), rtol=1e-4, atol=1e-4)
+
+
+def test_a_sum_the_step_also_reads_stays_in_the_loop(mode):
+    x, g = T.tensor3("x"), T.tensor3("g")
+    acc0 = T.matrix("acc0")
+
+    def step(xt, gt, acc):
+        total = acc + T.dot(xt.T, gt)
+        return total, total.sum()   # the new sum read again in the step
+
+    (acc, sums), _ = clgraph.scan(step, sequences=[x, g], outputs_info=[acc0, None])
+    f = clgraph.function([x, g, acc0], [acc[-1], sums], mode=mode)
+    assert the_scan(f).state_taps[0] == (-1,)
+    xv, gv, a0 = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((4, 3, 2), (4, 3, 5), (2, 5)))
+    totals = np.cumsum([xt.T @ gt for xt, gt in zip(xv, gv)], axis=0) + a0
+    last, got_sums = f(xv, gv, a0)
+    np.testing.assert_allclose(last, totals[-1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got_sums, totals.sum(axis=(1, 2)), rtol=1e-4, atol=1e-3)
+
+
+def test_a_product_pushed_out_of_a_shorter_loop_reads_only_its_steps(mode):
+    x, W, n = T.matrix("x"), T.matrix("W"), T.iscalar("n")
+    out, _ = clgraph.scan(lambda xt, W: T.tanh(T.dot(xt, W)), sequences=x, non_sequences=W, n_steps=n)
+    f = clgraph.function([x, W, n], out, mode=mode)
+    [product] = [node for node in f.maker.fgraph.toposort() if "Dot" in str(node.op) or "Gemm" in str(node.op)]
+    assert any("Subtensor" in str(v.owner.op) for v in product.inputs if v.owner is not None)   # x[:n]
+    xv, Wv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((50, 3), (3, 4)))
+    np.testing.assert_allclose(f(xv, Wv, 2), np.tanh(xv[:2] @ Wv), rtol=1e-5, atol=1e-6)

@@ -26,13 +26,11 @@ from .op import Scan
 
 @register("scan_drop_unused_outputs", 33, "fast_run")
 def drop_unused_outputs(fgraph):
-    outputs = {id(v) for v in fgraph.outputs}
     for node in fgraph.toposort():
         if node not in fgraph or not isinstance(node.op, Scan):
             continue
         op = node.op
-        kept = [j for j in range(op.n_outputs) if op.state_taps[j] or id(node.outputs[j]) in outputs
-                or fgraph.clients(node.outputs[j])]
+        kept = [j for j in range(op.n_outputs) if op.state_taps[j] or fgraph.clients(node.outputs[j])]
         if len(kept) < op.n_outputs:
             new = _rebuilt(node, [op.inner_outputs[j] for j in kept] + op.inner_outputs[op.n_outputs:], kept)
             fgraph.replace_all([(node.outputs[j], new.outputs[k]) for k, j in enumerate(kept)]
@@ -63,7 +61,8 @@ def _pushed_out(node):
         return None
     entries = [p.outputs[0].type() for p in products]   # the step's entry of each product
     inner_outputs = clone_replace(op.inner_outputs, {p.outputs[0]: e for p, e in zip(products, entries)})
-    whole = [dot(outer_seqs[seq_at[id(p.inputs[0])]], outer_others[other_at[id(p.inputs[1])]]) for p in products]
+    n = node.inputs[0]   # the entries the loop reads: a sequence may be longer
+    whole = [dot(outer_seqs[seq_at[id(p.inputs[0])]][:n], outer_others[other_at[id(p.inputs[1])]]) for p in products]
     return _rebuilt(node, inner_outputs, range(op.n_outputs), entries, whole)
 
 
@@ -111,10 +110,10 @@ def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()
 @register("scan_push_out_sums", 34.5, "fast_run")
 def push_out_sums(fgraph):
     """A fed-back output read only through its last step whose step is
-    ``acc + dot(e_t.T, g_t)`` (e_t a sequence entry, acc read nowhere else) is a sum
-    over the steps: the loop gives the g_t instead, and one product after it sums
-    them, ``acc_0 + tensordot(e, g, [[0, 1], [0, 1]])`` (a gradient loop's sums for
-    the weights), as one matrix product of the steps' rows."""
+    ``acc + dot(e_t.T, g_t)`` (e_t a sequence entry; acc and the new sum read nowhere
+    else in the step) is a sum over the steps: the loop gives the g_t instead, and one
+    product after it sums them, ``acc_0 + tensordot(e, g, [[0, 1], [0, 1]])`` (a
+    gradient loop's sums for the weights), as one matrix product of the steps' rows."""
     for node in fgraph.toposort():
         while node in fgraph and isinstance(node.op, Scan) and not node.op.until:
             found = _sum_of_products(fgraph, node)
@@ -129,7 +128,6 @@ def _sum_of_products(fgraph, node):
     """(output, its initial's index, sequence index, g_t) of the first output of
     ``node`` that is a sum of products over the steps, or None."""
     op = node.op
-    outputs = {id(v) for v in fgraph.outputs}
     step = io_toposort(op.inner_inputs, op.inner_outputs)
     readers = {}
     for n in step:
@@ -144,11 +142,11 @@ def _sum_of_products(fgraph, node):
             continue
         prev, at, fed = op.inner_inputs[at], at + len(taps), fed + 1
         out = node.outputs[j]
-        if taps != (-1,) or id(out) in outputs or not all(last_step_read(c, out) for c, _ in fgraph.clients(out)):
+        if taps != (-1,) or not all(last_step_read(c, out) for c, _ in fgraph.clients(out)):
             continue
         total = op.inner_outputs[j]
         if total.owner is None or _scalar_name(total.owner) != "add" or len(total.owner.inputs) != 2 \
-                or readers.get(id(prev)) != 1 or prev not in total.owner.inputs:
+                or readers.get(id(prev)) != 1 or readers.get(id(total)) != 1 or prev not in total.owner.inputs:
             continue
         product = total.owner.inputs[1] if total.owner.inputs[0] is prev else total.owner.inputs[0]
         if product.owner is None or not isinstance(product.owner.op, Dot) or product.dtype != total.dtype:
