@@ -24,51 +24,47 @@ def fused_nodes(f):
     return [n for n in f.maker.fgraph.toposort() if isinstance(n.op, GpuDotElemwise)]
 
 
-@pytest.mark.parametrize("m, k, n", [(32, 256, 256), (7, 5, 19), (1, 3, 4), (40, 700, 24), (3, 1000, 9)])
-def test_an_elementwise_function_of_a_product_is_one_kernel_and_right(m, k, n):
-    a, b, c = T.fmatrix("a"), T.fmatrix("b"), T.fmatrix("c")
-    f = clgraph.function([a, b, c], T.exp(T.dot(a, b) * 0.1) * c)
-    assert len(fused_nodes(f)) == 1
-    av, bv, cv = floats(m, k), floats(k, n), floats(m, n)
-    np.testing.assert_allclose(f(av, bv, cv), np.exp((av @ bv) * 0.1) * cv, rtol=1e-4, atol=1e-5)
-
-
-def test_a_layer_with_a_bias_row_is_one_kernel():
-    context = get_context()
-    x, W, bias = (clgraph.shared(v) for v in (floats(33, 20), floats(20, 17), floats(17)))
-    f = clgraph.function([], T.tanh(T.dot(x, W) + bias).transfer(context.name))
-    assert len(fused_nodes(f)) == 1
+def commands_of_a_call(f):
+    """The commands one call enqueues (after a first call, which packs b once)."""
     f().sync()
     with recording() as events:
         result = f()
     result.sync()
-    assert len(events) == 1
-    expected = np.tanh(x.get_value() @ W.get_value() + bias.get_value())
-    np.testing.assert_allclose(result.get(), expected, rtol=1e-5, atol=1e-6)
+    return len(events), result.get()
 
 
-def test_inputs_that_do_not_fit_run_the_two_kernels():
+# (shape of a, of b, of c); the commands a call enqueues: one fused GEMM (two for a
+# product of two K chunks), two where the operands do not fit it
+CASES = [((32, 256), (256, 256), (32, 256), 1),    # an RNN step
+         ((7, 5), (5, 19), (7, 19), 1),             # blocks cut by the edges
+         ((33, 20), (20, 17), (17,), 1),            # a bias row
+         ((6, 4), (4, 5), (), 1),                   # one element
+         ((40, 700), (700, 24), (40, 24), 2),       # K cut into two chunks: the last one applies it
+         ((6, 4), (4, 5), (6, 1), 2),               # a column: the two kernels
+         ((1, 3), (3, 4), (1, 4), 2)]               # one row: a matrix-vector product, then the map
+
+
+@pytest.mark.parametrize("a_shape, b_shape, c_shape, commands", CASES)
+def test_an_elementwise_function_of_a_product_is_one_kernel_where_it_fits(a_shape, b_shape, c_shape, commands):
+    context = get_context()
+    values = [floats(*a_shape), floats(*b_shape), floats(*c_shape)]
+    a, b, c = (clgraph.shared(v) for v in values)   # on the device: no transfer
+    f = clgraph.function([], (T.tanh(T.dot(a, b) * 0.1) * c).transfer(context.name))
+    assert len(fused_nodes(f)) == 1
+    enqueued, result = commands_of_a_call(f)
+    assert enqueued == commands
+    np.testing.assert_allclose(result, np.tanh((values[0] @ values[1]) * 0.1) * values[2], rtol=1e-4, atol=1e-5)
+
+
+def test_the_same_function_fuses_or_not_call_by_call():
     a, b, c = T.fmatrix("a"), T.fmatrix("b"), T.fmatrix("c")
     f = clgraph.function([a, b, c], T.tanh(T.dot(a, b)) * c)
     av, bv = floats(6, 4), floats(4, 5)
-    for cv in (floats(6, 1), floats(5, 6).T, floats(1, 5), floats(1, 1)):   # a column, strided; fused: row, one
+    for cv in (floats(6, 1), floats(6, 5), floats(1, 5), floats(6, 1), floats(1, 1)):
         np.testing.assert_allclose(f(av, bv, cv), np.tanh(av @ bv) * cv, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="broadcast"):
         f(av, bv, floats(5, 5))   # the elementwise node's error, as without the fusion
-    np.testing.assert_allclose(f(av, bv, floats(6, 5) * 0 + 2), np.tanh(av @ bv) * 2, rtol=1e-5)
-
-
-def test_a_call_enqueues_one_command():
-    context = get_context()
-    values = [floats(32, 64), floats(64, 48), floats(32, 48)]
-    a, b, c = (clgraph.shared(v) for v in values)   # on the device: no transfer
-    f = clgraph.function([], (T.tanh(T.dot(a, b)) + c).transfer(context.name))
-    f().sync()   # b's packed panels are made once
-    with recording() as events:
-        result = f()
-    result.sync()
-    assert len(events) == 1
-    np.testing.assert_allclose(result.get(), np.tanh(values[0] @ values[1]) + values[2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(f(av, bv, np.full((6, 5), 2, np.float32)), np.tanh(av @ bv) * 2, rtol=1e-5)
 
 
 def test_a_recurrent_step_runs_as_one_fused_gemm():

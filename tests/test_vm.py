@@ -2,6 +2,7 @@
 allow_gc off (never one the caller holds), intermediates freed after their last use,
 and per-node device timing with events."""
 import numpy as np
+import pytest
 
 import clgraph
 import clgraph.tensor as T
@@ -76,17 +77,20 @@ def test_an_inplace_kernel_given_a_broadcast_input_allocates_instead():
 
 
 @config.change_flags(allow_gc=False)
-def test_without_gc_a_node_writes_into_its_buffer_of_the_last_call():
+@pytest.mark.parametrize("expression", [lambda np_or_T, x: np_or_T.exp(np_or_T.dot(x, x)).sum(),   # a GEMM with exp
+                                        lambda np_or_T, x: (0.5 * np_or_T.dot(x, x) + x).sum()],   # Gemm, z copied
+                         ids=["exp of a product", "gemm"])
+def test_without_gc_a_node_writes_into_its_buffer_of_the_last_call(expression):
     x = T.fmatrix("x")
-    f = clgraph.function([x], T.exp(T.dot(x, x)).sum())
-    dot = lambda node: isinstance(node.op, (GpuDot, GpuDotElemwise))  # noqa: E731  (exp(dot): one GEMM)
+    f = clgraph.function([x], expression(T, x))
+    product = lambda node: isinstance(node.op, (GpuDot, GpuDotElemwise))  # noqa: E731
     f(VALUE)
-    first = slot_of(f, dot)
+    first = slot_of(f, product)
     allocations = get_context().allocator.stats()["device_allocations"]
     for scale in (2, 3):
-        np.testing.assert_allclose(f(VALUE / scale), np.exp((VALUE / scale) @ (VALUE / scale)).sum(),
-                                   rtol=1e-4)
-        assert slot_of(f, dot) is first
+        x_value = VALUE / scale
+        np.testing.assert_allclose(f(x_value), expression(np, x_value), rtol=1e-4)
+        assert slot_of(f, product) is first
     assert get_context().allocator.stats()["device_allocations"] == allocations
 
 

@@ -101,6 +101,14 @@ class ElementwiseKernel:
         lines += [f"const {compute_type(d)} y{k} = {r};" for k, (d, r) in enumerate(zip(self.out_dtypes, results))]
         return lines, results
 
+    def one_element(self, inputs):
+        """For each input of the operation, whether it is one element: the compiled-in
+        constants, and the array inputs (values or Layouts, in order) of size 1."""
+        flags = [True] * len(self.in_dtypes)
+        for k, x in zip(self.arrays, inputs):
+            flags[k] = x.size == 1
+        return tuple(flags)
+
     def epilogue(self, value, position, indices, vtype=None, load=None):
         """Statements replacing the variable ``value`` (of ``vtype``, or the compute
         type) by this operation's first output, ``value`` being its input ``position``

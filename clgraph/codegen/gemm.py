@@ -164,7 +164,8 @@ def likely_sources(dialect, device, dtype, vectors):
     width = blocked_width(device, dtype) if dialect == "opencl" else 0
     if width:
         return [blocked_gemm(dtype, width, vectors_only=vectors)[1]]
-    return [(gemv if vectors else tiled_gemm)(dtype)[1]]
+    # a vector times a matrix of contiguous rows runs the tiled GEMM (as x @ B.T)
+    return [gemv(dtype)[1], tiled_gemm(dtype)[1]] if vectors else [tiled_gemm(dtype)[1]]
 
 
 __all__ = ["DTYPES", "supported", "blocked_width", "blocked_gemm", "tiled_gemm", "gemv", "sources",

@@ -164,9 +164,9 @@ class GpuDot(DeviceOp):
     def _gemm(self, c, a, b, alpha=1, beta=0, epilogue=None):
         """c = alpha * a @ b + beta * c for matrices, or for stacks of them along a
         leading batch axis (any batch strides, 0 included); c has unit column stride.
-        ``epilogue``: (ElementwiseKernel, the input the product is, which inputs are one
-        element, the other array inputs) applied to c as the blocked GEMM stores it, for
-        one C-contiguous product that one launch computes (see epilogue_fits)."""
+        ``epilogue``: (ElementwiseKernel, the input the product is, how each input is
+        read, the other array inputs) applied to c as the blocked GEMM stores the last of
+        its K chunks, for one C-contiguous product (see epilogue_fits)."""
         c, a, b = (_stacked(x, 2) for x in (c, a, b))
         context, dtype = c.context, c.dtype
         batches, m, n = c.shape
@@ -191,9 +191,11 @@ class GpuDot(DeviceOp):
             for z in range(batches):
                 self._gemm(c[z], a[z], b[z], alpha, beta)
             return
-        name, source = gemm.blocked_gemm(dtype, width, epilogue=epilogue and epilogue[:3])
-        extra = epilogue[3] if epilogue else ()
-        kernel = self._kernel(context, (name if batches == 1 else name + "_batched", source))
+        name, source = gemm.blocked_gemm(dtype, width)
+        kernel = last = self._kernel(context, (name if batches == 1 else name + "_batched", source))
+        extra = ()
+        if epilogue:
+            last, extra = self._kernel(context, gemm.blocked_gemm(dtype, width, epilogue=epilogue[:3])), epilogue[3]
         rows, cols = gemm.BLOCK_ROWS, gemm.BLOCK_VECTORS * width
         if m >= gemm.PACK_MIN or (sb1 != 1 and n > 1):   # vector loads need contiguous rows of b
             b, sb_batch = self._packed(context, name, source, b, cols)
@@ -209,20 +211,18 @@ class GpuDot(DeviceOp):
         strides = (sa0, sa1, sb0, sbp, sc0) + ((sa_batch, sb_batch, sc_batch) if batches > 1 else ())
         chunk = gemm.K_CHUNK if m >= gemm.PACK_MIN else k   # few rows: no reuse for chunks to keep
         for k0 in range(0, max(k, 1), max(chunk, 1)):   # k == 0 too: c = beta * c
-            kernel(*launch, c, a, b, np.int64(m), np.int64(n), np.int64(k0),
-                   np.int64(min(k, k0 + chunk)), *strides, alpha,
-                   beta if k0 == 0 else dtype.type(1), *extra, outputs=[c])
+            final = k0 + chunk >= k
+            (last if final else kernel)(*launch, c, a, b, np.int64(m), np.int64(n), np.int64(k0),
+                                        np.int64(min(k, k0 + chunk)), *strides, alpha,
+                                        beta if k0 == 0 else dtype.type(1), *(extra if final else ()), outputs=[c])
 
     @staticmethod
     def epilogue_fits(context, out, a, b):
         """Whether ``_gemm`` can apply an epilogue to ``out`` = a @ b: float32 matrices
-        on a device with the blocked GEMM, a C-contiguous result the kernel computes in
-        one launch (one K chunk) without batches."""
-        if a.ndim != 2 or b.ndim != 2:
-            return False
-        m, k, n = a.shape[0], a.shape[1], b.shape[1]
-        return (out.c_contiguous and m > 1 and n > 1 and k > 0 and a.dtype == b.dtype == out.dtype == np.float32
-                and bool(gemm.blocked_width(context.info, out.dtype)) and (k <= gemm.K_CHUNK or m < gemm.PACK_MIN))
+        (not matrix-vector products: one row or column) on a device with the blocked
+        GEMM, and a C-contiguous result."""
+        return (a.ndim == b.ndim == 2 and out.c_contiguous and a.shape[0] > 1 and b.shape[1] > 1 and a.shape[1] > 0
+                and a.dtype == b.dtype == out.dtype == np.float32 and bool(gemm.blocked_width(context.info, out.dtype)))
 
     def _packed(self, context, name, source, b, cols):
         """_pack_b's panels of ``b``, packed again only when ``b`` was written since the
@@ -335,10 +335,10 @@ class _GpuScaledProduct(GpuDot):
         alpha, beta = float(alpha), float(beta)
         if self.inplace and z.c_contiguous and all(v.block is not z.block for v in (x, y)):
             out = z
-        elif beta != 0:
-            out = z.copy()
-        else:   # z is not read
+        else:   # the last call's buffer, holding z where it is read
             out = output_array(previous, 0, shape, z.dtype, z.context)
+            if beta != 0:
+                z.copy_into(out)
         if out.size:
             self._compute(out, x, y, alpha, beta)
         return [out]

@@ -5,19 +5,20 @@ operation as the GEMM's epilogue: ``tanh(h @ W + x_t U)`` in one kernel instead 
 The ``fuse_products_into_elementwise`` rewrite makes the node where the blocked GEMM
 runs (OpenCL CPU devices, float32, elementwise operations that run on vectors). The
 other inputs are read as arrays of the result's shape, as rows broadcast down it (a
-bias) or as one element; a call whose values do not fit (another layout, a product cut
-into K chunks) runs the product and the elementwise kernel one after the other.
+bias) or as one element; a call whose values do not fit (another layout, a product of
+one row or column) runs the product and the elementwise kernel one after the other. A
+product cut into K chunks applies the operation as it stores the last one.
 """
 import numpy as np
 
-from clgraph.backends import get_context, zeros
+from clgraph.backends import get_context
 from clgraph.codegen import gemm
 from clgraph.graph.basic import Apply
 from clgraph.rewrite import register
 from clgraph.tensor.transfer import DeviceTensorType
 
 from .device_blas import GpuDot, GpuGemm, GpuMatMul
-from .device_ops import DeviceOp, GpuElemwise, likely_layouts, output_array
+from .device_ops import DeviceOp, GpuElemwise, Layout, likely_layouts, output_array
 
 
 class GpuDotElemwise(DeviceOp):
@@ -32,6 +33,7 @@ class GpuDotElemwise(DeviceOp):
     def __init__(self, elemwise, at):
         self.elemwise, self.at = elemwise, at
         self.dot = GpuDot()
+        self._plans = {}   # (context, inputs' shapes and strides) -> _plan()
 
     def make_node(self, a, b, *others):
         out = self.elemwise.output_types[0]
@@ -44,48 +46,59 @@ class GpuDotElemwise(DeviceOp):
         """The elementwise node's inputs with ``product`` at its place."""
         return list(values[:self.at]) + [product] + list(values[self.at:])
 
-    def _epilogue(self, inputs, out_shape):
-        """(ElementwiseKernel, the product's input, how each input is read, the other
-        arrays) for the elementwise node's ``inputs`` (the product among them; Layouts
-        too) and a result of ``out_shape``; None if one cannot be read in the GEMM."""
+    def _reads(self, inputs, out_shape):
+        """How the GEMM reads each input of the elementwise operation ("a" an array of
+        the result's shape, "r" a row broadcast down it (a bias), "s" one element) for
+        its ``inputs`` (the product among them; values or Layouts); None if one is none
+        of these."""
         kernel = self.elemwise.kernel
-        position = kernel.arrays[self.at]
-        reads = ["s"] * len(kernel.in_dtypes)   # constants: compiled in
+        reads = ["s" if one else None for one in kernel.one_element(inputs)]
+        reads[kernel.arrays[self.at]] = "a"
         for k, x in zip(kernel.arrays, inputs):
-            if k == position:
-                reads[k] = "a"
-            elif x.size == 1:
-                reads[k] = "s"
-            elif x.c_contiguous and tuple(x.shape) == tuple(out_shape):
-                reads[k] = "a"
-            elif x.c_contiguous and tuple(x.shape) == (1, out_shape[1]):
-                reads[k] = "r"   # a row broadcast down the result (a bias)
-            else:
-                return None
-        others = [x for k, x in zip(kernel.arrays, inputs) if k != position]
-        return kernel, position, tuple(reads), others
+            if reads[k] is None and x.c_contiguous:
+                shape = tuple(x.shape)
+                reads[k] = "a" if shape == tuple(out_shape) else "r" if shape == (1, out_shape[1]) else None
+        return None if None in reads else tuple(reads)
+
+    def _plan(self, node, a, b, others):
+        """(result shape, how the GEMM reads each input, or None: the two kernels) for
+        inputs of these shapes and strides, memoised as GpuElemwise's plans are."""
+        key = (a.context, tuple((x.shape, x.strides) for x in (a, b, *others)))
+        plan = self._plans.get(key)
+        if plan is None:
+            shape = self.dot._output_shape(a, b)[0]
+            out = Layout(shape, a.context, node.outputs[0].type.dtype)
+            reads = self._reads(self._kernel_inputs(others, out), shape) if self.dot.epilogue_fits(
+                a.context, out, a, b) else None
+            if len(self._plans) > 64:   # shapes keep changing: keep the cache small
+                self._plans.clear()
+            plan = self._plans[key] = (shape, reads)
+        return plan
 
     def perform(self, node, inputs, previous=None):
         a, b, others = inputs[0], inputs[1], inputs[2:]
-        context = a.context
-        shape, k = self.dot._output_shape(a, b)
-        out = output_array(previous, 0, shape, node.outputs[0].type.dtype, context)
-        epilogue = self._epilogue(self._kernel_inputs(others, out), out.shape)
-        if epilogue is not None and self.dot.epilogue_fits(context, out, a, b):
-            self.dot._gemm(out, a, b, epilogue=epilogue)
-            return [out]
-        product = zeros(shape, a.dtype, context) if k == 0 else output_array(None, 0, shape, a.dtype, context)
-        if k and product.size:
-            self.dot._compute(product, a, b)
-        return self.elemwise.perform(None, self._kernel_inputs(others, product))
+        shape, reads = self._plan(node, a, b, others)
+        if reads is None:
+            product = self.dot.perform(node, [a, b])[0]
+            return self.elemwise.perform(None, self._kernel_inputs(others, product), previous)
+        out = output_array(previous, 0, shape, node.outputs[0].type.dtype, a.context)
+        kernel = self.elemwise.kernel
+        position = kernel.arrays[self.at]
+        arrays = [x for k, x in zip(kernel.arrays, self._kernel_inputs(others, out)) if k != position]
+        self.dot._gemm(out, a, b, epilogue=(kernel, position, reads, arrays))
+        return [out]
 
     def likely_sources(self, node, context):
+        """The plain GEMM program (the first K chunks of a long product, and packing)
+        and the one with this epilogue."""
         layouts = likely_layouts(node.outputs[:1] + node.inputs[2:], context)
-        epilogue = self._epilogue(self._kernel_inputs(layouts[1:], layouts[0]), layouts[0].shape)
-        width = gemm.blocked_width(context.info, np.dtype(node.outputs[0].type.dtype))
-        if epilogue is None or not width:
+        reads = self._reads(self._kernel_inputs(layouts[1:], layouts[0]), layouts[0].shape)
+        dtype = node.outputs[0].type.dtype
+        width = gemm.blocked_width(context.info, np.dtype(dtype))
+        if reads is None or not width:
             return []
-        return [gemm.blocked_gemm(node.outputs[0].type.dtype, width, epilogue=epilogue[:3])[1]]
+        epilogue = (self.elemwise.kernel, self.elemwise.kernel.arrays[self.at], reads)
+        return [gemm.blocked_gemm(dtype, width)[1], gemm.blocked_gemm(dtype, width, epilogue=epilogue)[1]]
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header}: the fused GEMM where it runs, and

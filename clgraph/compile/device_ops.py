@@ -58,7 +58,7 @@ class DeviceOp(Op):
 
 
 class Layout:
-    """What kernel choices read of an array without its memory: its shape, its
+    """What kernel choices read of an array without its memory: its shape, dtype,
     C-contiguous strides and where it lives (a fused map's result that is never
     materialised, or a value predicted from its type before a first call)."""
 
@@ -66,7 +66,8 @@ class Layout:
 
     def __init__(self, shape, context, dtype):
         self.shape, self.ndim, self.context = tuple(shape), len(shape), context
-        self.itemsize = np.dtype(dtype).itemsize
+        self.dtype = np.dtype(dtype)
+        self.itemsize = self.dtype.itemsize
         self.size = math.prod(shape)
         self.strides = c_strides(shape, self.itemsize)
 
@@ -358,10 +359,7 @@ class GpuElemwise(DeviceOp):
         these layouts and a result of ``shape``."""
         n = math.prod(shape)
         if all(x.c_contiguous and (x.shape == shape or x.size == 1) for x in inputs):
-            scalars = [True] * len(self.kernel.in_dtypes)   # constants: compiled in
-            for k, x in zip(self.kernel.arrays, inputs):
-                scalars[k] = x.size == 1
-            scalars = tuple(scalars)
+            scalars = self.kernel.one_element(inputs)
             width = self._widths.get(context)
             if width is None:
                 width = self._widths[context] = self.kernel.vector_width(context.info)

@@ -61,10 +61,7 @@ class GpuCAReduce(DeviceOp):
             width = maker.vector_width(context.info) if len(rdims) == 1 and rstrides[0] == 1 else 0
         else:
             maker, arrays, width = self.fused[which], mapped, 0
-            flags = [True] * len(self.map.kernel.in_dtypes)
-            for k, array in zip(self.map.kernel.arrays, mapped):
-                flags[k] = array.size == 1
-            scalars = tuple(flags)
+            scalars = self.map.kernel.one_element(mapped)
         kernel = self._kernel(context, maker, len(kdims), len(rdims), width, scalars)
         chunk = -(-R // chunks) if R else 0
         args = [np.int64(v) for pair in zip(kdims, kstrides) for v in pair]
@@ -133,10 +130,7 @@ class GpuCAReduce(DeviceOp):
             inputs = likely_layouts(node.inputs, context)
             x = Layout(_broadcast(self, [v.shape for v in inputs]), context, self.whole.in_dtype)
             makers = (self.fused["whole"], self.fused["first"])
-            flags = [True] * len(self.map.kernel.in_dtypes)
-            for k, v in zip(self.map.kernel.arrays, inputs):
-                flags[k] = v.size == 1
-            scalars = tuple(flags)
+            scalars = self.map.kernel.one_element(inputs)
         (kdims, kstrides), (rdims, rstrides) = self._collapsed(x)
         width = self._columns_width(context, self.map is not None, kdims, kstrides, rdims)
         if width:
