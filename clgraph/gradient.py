@@ -267,14 +267,12 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 def _stabilized(cost, named):
     """``cost`` computed by its stabilized graph (clgraph.rewrite.stabilize), whose
     gradients stay finite where the written form's overflow (1 / (1 + exp(z)) and its
-    logs). Only where every variable the caller names is a leaf of the graph: a rewrite
-    could otherwise bypass one of them."""
+    logs). The variables the caller names stay in it: a rewrite that would compute past
+    one of them is not taken there, and the cost is differentiated there as written."""
     from clgraph.rewrite.local import apply_to_expressions
     from clgraph.rewrite.stabilize import STABILIZING_REWRITES
 
-    if any(v.owner is not None for v in named):
-        return cost
-    (stable,) = apply_to_expressions([cost], STABILIZING_REWRITES)
+    (stable,) = apply_to_expressions([cost], STABILIZING_REWRITES, keep=named)
     return stable
 
 
@@ -311,10 +309,13 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     """The Jacobian-vector product: the derivative of ``f`` with respect to ``wrt`` along
     ``eval_points`` (one per ``wrt``, of its type). Computed from two reverse passes:
     g(u) = Lop(f, wrt, u) is linear in u, so d<g(u), v>/du = J v; u is then replaced by
-    zeros of f's shape, since the result does not depend on its value."""
+    zeros of f's shape, since the result does not depend on its value.
+    ``disconnected_outputs``: what an output that does not depend on ``wrt`` gets:
+    "raise" an error naming it, "warn" and zeros, or "ignore" and zeros."""
     import clgraph.tensor as T
     from clgraph.graph.basic import clone_replace
 
+    _check_choice("disconnected_outputs", disconnected_outputs, ("raise", "warn", "ignore"))
     fs = list(f) if isinstance(f, (list, tuple)) else [f]
     wrts = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
@@ -326,9 +327,17 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
             raise TypeError(f"Rop: the evaluation point {v} of {x} must have its ndim ({x.ndim}), "
                             f"got {getattr(v, 'ndim', type(v).__name__)}")
     dummies = [y.type() for y in fs]
-    pullbacks = Lop(fs, wrts, dummies, disconnected_inputs=disconnected_outputs)
+    pullbacks = Lop(fs, wrts, dummies, disconnected_inputs="ignore")
     total = sum((T.sum(g * v) for g, v in zip(pullbacks, points)), T.constant(0.0))
-    products = grad(total, dummies, disconnected_inputs="ignore")
+    products = grad(total, dummies, disconnected_inputs="ignore", return_disconnected="None")
+    for j, (product, y) in enumerate(zip(products, fs)):
+        if product is None:   # y does not depend on wrt
+            message = f"Rop: output {j} ({y}) does not depend on {', '.join(map(str, wrts))}"
+            if disconnected_outputs == "raise":
+                raise DisconnectedInputError(message + " (disconnected_outputs='ignore' gives zeros)")
+            if disconnected_outputs == "warn":
+                warnings.warn(message, stacklevel=2)
+            products[j] = T.zeros_like(y)
     products = clone_replace(products, {u: T.zeros_like(y) for u, y in zip(dummies, fs)})
     products = [T.cast(p, y.dtype) if p.dtype != y.dtype else p for p, y in zip(products, fs)]
     return products if isinstance(f, (list, tuple)) else products[0]

@@ -369,3 +369,22 @@ def test_rop_checks_its_evaluation_points():
         T.Rop(x * 2, x, [x, x])
     with pytest.raises(TypeError, match="the evaluation point .* must have its ndim \\(1\\), got 2"):
         T.Rop(x * 2, x, T.dmatrix("m"))
+
+
+def test_rop_of_an_output_that_does_not_depend_on_wrt():
+    x, z, c, v = T.dvector("x"), T.dvector("z"), T.dvector("c"), T.dvector("v")
+    with pytest.raises(DisconnectedInputError, match=r"Rop: output 1 \(.*\) does not depend on x"):
+        T.Rop([x * 2, c * 3], x, v)
+    for policy in ("ignore", "warn"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            jv, zero = T.Rop([x * 2, c * 3], x, v, disconnected_outputs=policy)
+        assert len(caught) == (policy == "warn")
+        got = function([x, c, v], [jv, zero])(np.ones(2), np.ones(3), np.array([1.0, 2.0]))
+        np.testing.assert_array_equal(got[0], [2, 4])
+        np.testing.assert_array_equal(got[1], np.zeros(3))
+    # a wrt that f does not use contributes nothing: not an error of the outputs
+    np.testing.assert_array_equal(function([x, z, v], T.Rop(x * 2, [x, z], [v, v]))(
+        np.ones(2), np.ones(2), np.array([1.0, 2.0])), [2, 4])
+    with pytest.raises(ValueError, match="disconnected_outputs"):
+        T.Rop(x * 2, x, v, disconnected_outputs="sometimes")

@@ -139,6 +139,19 @@ def test_gradient_with_respect_to_an_intermediate_is_taken_as_written():
     np.testing.assert_allclose(got_x, 1 - _logistic(value), rtol=1e-12)
 
 
+def test_naming_an_intermediate_elsewhere_keeps_the_rest_stabilized():
+    # h is named (wrt, consider_constant, known_grads) but lies outside the sigmoid
+    # pattern: the pattern is still rewritten, so its gradient stays finite at -1e3
+    x, w = T.dvector("x"), T.dscalar("w")
+    h = T.tanh(x)
+    cost = T.sum(T.log(1 / (1 + T.exp(-x * w)))) + T.sum(h)
+    value = np.array([-1e3, 2.0])
+    expected = np.sum(value * (1 - _logistic(value)))   # d/dw at w = 1
+    for g_w in (T.grad(cost, [w, h])[0], T.grad(cost, w, consider_constant=[h]),
+                T.grad(cost, w, known_grads={h: T.ones_like(h)})):
+        np.testing.assert_allclose(function([x, w], g_w, mode=HOST)(value, 1.0), expected, rtol=1e-12)
+
+
 def test_seed_cross_entropy_and_gradient_finite_for_huge_logits():
     # the source documents' cost with logits of 1e4: finite, and its gradient right
     x, y = T.fmatrix("x"), T.fvector("y")

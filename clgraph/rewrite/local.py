@@ -7,7 +7,7 @@ FunctionGraph being compiled (``apply_to_graph``), and on an expression, rebuild
 nodes that change and leaving the caller's graph as it was (``apply_to_expressions``;
 gradient.grad differentiates a stabilized copy of the cost that way).
 """
-from clgraph.graph.basic import io_toposort
+from clgraph.graph.basic import ancestors, io_toposort
 
 MAX_SWEEPS = 100   # each sweep removes or simplifies nodes, so few are needed
 
@@ -38,22 +38,31 @@ def apply_to_graph(fgraph, rewrites):
             return
 
 
-def apply_to_expressions(outputs, rewrites):
+def apply_to_expressions(outputs, rewrites, keep=()):
     """``outputs`` computed by rewritten graphs: nodes are rebuilt where an input or the
-    node itself changes; the graph of ``outputs`` is not modified."""
+    node itself changes; the graph of ``outputs`` is not modified. The variables of
+    ``keep`` stay in the result's graph as themselves: their nodes are not rebuilt, and
+    a rewrite that would compute past one of them is not taken (grad differentiates
+    with respect to them)."""
+    kept = {id(v) for v in keep}
     new = {}   # id of an original variable -> the variable standing for it
     for node in io_toposort([], outputs):
         originals = node.outputs
+        if any(id(v) in kept for v in originals):
+            continue
         inputs = [new.get(id(v), v) for v in node.inputs]
         if any(a is not b for a, b in zip(inputs, node.inputs)):
             rebuilt = node.clone_with_new_inputs(inputs)
             if [o.type for o in rebuilt.outputs] != [o.type for o in originals]:
                 continue   # a type changed: keep the original node and what depends on it
+            for old, var in zip(originals, rebuilt.outputs):
+                var.name = old.name
             new.update((id(old), var) for old, var in zip(originals, rebuilt.outputs))
             node = rebuilt
+        reached = {id(v) for v in ancestors(node.outputs)} & kept if kept else set()
         for _ in range(MAX_SWEEPS):
             result = _rewritten(node, rewrites)
-            if result is None:
+            if result is None or not reached <= {id(v) for v in ancestors([result])}:
                 break
             new[id(originals[0])] = result
             if result.owner is None:

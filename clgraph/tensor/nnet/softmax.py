@@ -209,10 +209,9 @@ class SoftmaxGrad(_LineGrad):
     def L_op(self, inputs, outputs, output_grads):
         (dy, sm), (g,) = inputs, output_grads
         axis = self.axis
-        g_sm = tensor_sum(g * sm, axis=axis, keepdims=True)
-        g_dy = (g - g_sm) * sm
-        g_of_sm = g * (dy - tensor_sum(dy * sm, axis=axis, keepdims=True)) - dy * g_sm
-        return [g_dy, g_of_sm]
+        g_dy = SoftmaxGrad(axis)(g, sm)   # the map is linear in dy: its own gradient op
+        dy_sm, g_sm = (tensor_sum(v * sm, axis=axis, keepdims=True) for v in (dy, g))
+        return [g_dy, g * (dy - dy_sm) - dy * g_sm]
 
 
 class LogSoftmaxGrad(_LineGrad):
@@ -351,9 +350,7 @@ class CrossentropySoftmax1HotDx(_RowLossGrad):
         sm = Softmax(1)(x)
         g_g = tensor_sum(gz * (sm - _one_hot(idx, x.shape[1], x.dtype)), axis=1)
         # dx is g * (sm - one_hot): through sm, the softmax gradient of gz * g
-        weighted = gz * g.dimshuffle(0, "x")
-        g_x = (weighted - tensor_sum(weighted * sm, axis=1, keepdims=True)) * sm
-        return [g_g, g_x, None]
+        return [g_g, SoftmaxGrad(1)(gz * g.dimshuffle(0, "x"), sm), None]
 
 
 CrossentropyCategorical1Hot.grad_op = CrossentropyCategorical1HotGrad
