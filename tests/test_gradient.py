@@ -55,22 +55,6 @@ def test_seed_lop():
 
 
 @pytest.mark.parametrize("mode", [None, HOST], ids=["device", "host"])
-def test_seed_jacobian_and_hessian_by_scan(mode):
-    x = T.dvector("x")
-    y = x ** 2
-    J, updates = clgraph.scan(lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]),
-                              non_sequences=[y, x])
-    f = function([x], J, updates=updates, mode=mode)
-    np.testing.assert_array_equal(f([4, 4]), [[8, 0], [0, 8]])
-    cost = y.sum()
-    gy = T.grad(cost, x)
-    H, updates = clgraph.scan(lambda i, gy, x: T.grad(gy[i], x), sequences=T.arange(gy.shape[0]),
-                              non_sequences=[gy, x])
-    f = function([x], H, updates=updates, mode=mode)
-    np.testing.assert_array_equal(f([4, 4]), [[2, 0], [0, 2]])
-
-
-@pytest.mark.parametrize("mode", [None, HOST], ids=["device", "host"])
 def test_jacobian_and_hessian_functions(mode):
     x, m = T.dvector("x"), T.dmatrix("m")
     assert T.jacobian is clgraph.gradient.jacobian and T.hessian is clgraph.gradient.hessian

@@ -117,6 +117,26 @@ def test_without_the_rewrites_the_written_forms_overflow():
     assert not np.all(np.isfinite(value))
 
 
+@pytest.mark.parametrize("mode", MODES, ids=["device", "host"])
+def test_log_of_softmax_and_the_cross_entropy_of_softmax_stay_finite(mode):
+    # log(softmax(x)) becomes LogSoftmax, the categorical cross-entropy of softmax(x)
+    # with class indices CrossentropySoftmax1Hot; written out, both overflow at 1e4
+    x, idx = T.fmatrix("x"), T.lvector("idx")
+    logits, classes = np.array([[1e4, 0, -1e4], [-1e4, 0, 1e4]], "float32"), np.array([2, 0])
+    forms = [T.log(T.nnet.softmax(x)), T.nnet.categorical_crossentropy(T.nnet.softmax(x), idx)]
+    f = function([x, idx], forms, mode=mode)
+    names = " ".join(str(n.op) for n in f.maker.fgraph.toposort())
+    assert "LogSoftmax" in names and "CrossentropySoftmax1Hot" in names
+    log_sm, xent = f(logits, classes)
+    shifted = logits.astype("float64") - logits.max(axis=1, keepdims=True)
+    reference = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(log_sm, reference, rtol=1e-6)
+    np.testing.assert_allclose(xent, -reference[[0, 1], classes], rtol=1e-6)
+    with clgraph.config.change_flags(optimizer_excluding="stabilize"):
+        written = function([x, idx], forms, mode=mode)(logits, classes)
+    assert not all(np.all(np.isfinite(v)) for v in written)
+
+
 def test_stabilize_leaves_the_users_graph_as_written():
     x = T.dvector("x")
     cost = T.sum(T.log(1 / (1 + T.exp(-x))))

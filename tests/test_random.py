@@ -52,7 +52,8 @@ def test_statistics_of_many_draws():
     z = srng.normal((n,), avg=2.0, std=0.5, dtype="float32")
     b = srng.binomial((n,), n=5, p=0.3)
     i = srng.random_integers((n,), low=-2, high=2)
-    u_value, z_value, b_value, i_value = clgraph.function([], [u, z, b, i])()
+    j, k = srng.integers(-2, 2, (n,)), srng.integers(3, size=(n,))
+    u_value, z_value, b_value, i_value, j_value, k_value = clgraph.function([], [u, z, b, i, j, k])()
     assert -1 <= u_value.min() and u_value.max() < 3
     assert abs(u_value.mean() - 1) < 0.02 and abs(u_value.var() - 16 / 12) < 0.02
     assert z_value.dtype == np.float32
@@ -61,6 +62,7 @@ def test_statistics_of_many_draws():
     assert abs(b_value.mean() - 1.5) < 0.02 and abs(b_value.var() - 1.05) < 0.03
     assert set(np.unique(i_value)) == {-2, -1, 0, 1, 2}
     assert np.all(np.abs(np.bincount(i_value + 2) / n - 0.2) < 0.01)
+    assert set(np.unique(j_value)) == {-2, -1, 0, 1} and set(np.unique(k_value)) == {0, 1, 2}   # high excluded
 
 
 def test_seed_determinism_and_successive_draws():
