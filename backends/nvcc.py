@@ -7,16 +7,13 @@ The test suite compile-checks the CUDA rendering of every kernel template with
 import functools
 import importlib.resources
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from .errors import BuildError
-
-# A kernel definition as the shared templates write it.
-_KERNEL_NAME = re.compile(r"\bKERNEL\s+void\s+(\w+)\s*\(")
+from .program import KERNEL_NAME as _KERNEL_NAME   # a kernel definition as the templates write it
 
 
 def find_nvcc():

@@ -8,6 +8,7 @@ rejects is rebuilt, never a crash.
 """
 import hashlib
 import os
+import re
 import string
 import tempfile
 from functools import lru_cache
@@ -19,6 +20,7 @@ from clgraph.configdefaults import config
 from .errors import BuildError
 
 _MAGIC = b"CLGRAPH-PROGRAM-1\n"
+KERNEL_NAME = re.compile(r"\bKERNEL\s+void\s+(\w+)\s*\(")   # the kernels a source defines
 _HEADER_PACKAGES = {"opencl": "clgraph.kernels_cl", "cuda": "clgraph.kernels_cu"}
 
 
@@ -103,11 +105,17 @@ class ProgramCache:
     def get_together(self, sources, options=()):
         """Build the ``sources`` not built yet as one program, which ``get`` then serves
         for each of them: a driver's cost per program (PoCL: about 0.1 s) is paid once.
-        The kernels of the sources must have distinct names. If that program fails to
-        build, nothing is cached: each source builds on its own when asked for, with
-        its own error."""
+        A source defining a kernel that another one defines too is left out, and if the
+        program fails to build nothing is cached: those sources build on their own when
+        asked for, with their own errors."""
         options = tuple(options)
         parts = list(dict.fromkeys(s for s in sources if (s, options) not in self._memory))
+        defined = {}
+        for part in parts:
+            for name in KERNEL_NAME.findall(part):
+                defined.setdefault(name, []).append(part)
+        clashing = {id(part) for owners in defined.values() if len(owners) > 1 for part in owners}
+        parts = [part for part in parts if id(part) not in clashing]
         if len(parts) < 2:
             return
         try:

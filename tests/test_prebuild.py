@@ -35,6 +35,16 @@ def test_sources_built_together_are_one_program_serving_each(kernel_context):
     assert cache.counts["built"] == 1
 
 
+def test_sources_defining_the_same_kernel_are_left_to_build_alone(kernel_context):
+    cache = ProgramCache(kernel_context)
+    first, second, other = SCALE.format(tag="twice"), SCALE.format(tag="twice") + "\n", SCALE.format(tag="once")
+    third = SCALE.format(tag="also")
+    cache.get_together([first, second, other, third])   # first and second both define scale_twice
+    assert cache.counts["built"] == 1
+    assert cache.get(other) is cache.get(third) and cache.counts["built"] == 1
+    assert cache.get(first) is not cache.get(other) and cache.counts["built"] == 2
+
+
 def test_a_source_that_fails_leaves_each_to_build_alone_with_its_own_error(kernel_context):
     cache = ProgramCache(kernel_context)
     good = SCALE.format(tag="beside_broken")
