@@ -46,13 +46,14 @@ class FillOnContext(DeviceOp):
         """The C-contiguous output array of ``shape`` (the previous call's when it fits)."""
         return output_array(previous, 0, shape, np.dtype(self.host_op.dtype), get_context(self.context))
 
-    def _fill(self, out, count, *arguments):
-        """Launch the kernel with ``count`` work-items (one per element written) over
-        ``out`` (C-contiguous), ``arguments`` after the count."""
+    def _fill(self, out, count, *arguments, key=None, rendering=None):
+        """Launch the kernel (another variant: ``key`` and its ``rendering``) with
+        ``count`` work-items (one per element written) over ``out`` (C-contiguous),
+        ``arguments`` after the count."""
         if count == 0:
             return
         context = out.context
-        kernel = self.built_kernel(context, None, self.kernel_source)
+        kernel = self.built_kernel(context, key, rendering or self.kernel_source)
         group = min(_GROUP_SIZE, kernel.max_group_size)
         kernel(-(-count // group), group, out, np.int64(count), *arguments, outputs=[out])
 

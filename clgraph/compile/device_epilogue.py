@@ -33,7 +33,6 @@ class GpuDotElemwise(DeviceOp):
     def __init__(self, elemwise, at):
         self.elemwise, self.at = elemwise, at
         self.dot = GpuDot()
-        self._plans = {}   # (context, inputs' shapes and strides) -> _plan()
 
     def make_node(self, a, b, *others):
         out = self.elemwise.output_types[0]
@@ -61,23 +60,16 @@ class GpuDotElemwise(DeviceOp):
         return None if None in reads else tuple(reads)
 
     def _plan(self, node, a, b, others):
-        """(result shape, how the GEMM reads each input, or None: the two kernels) for
-        inputs of these shapes and strides, memoised as GpuElemwise's plans are."""
-        key = (a.context, tuple((x.shape, x.strides) for x in (a, b, *others)))
-        plan = self._plans.get(key)
-        if plan is None:
-            shape = self.dot._output_shape(a, b)[0]
-            out = Layout(shape, a.context, node.outputs[0].type.dtype)
-            reads = self._reads(self._kernel_inputs(others, out), shape) if self.dot.epilogue_fits(
-                a.context, out, a, b) else None
-            if len(self._plans) > 64:   # shapes keep changing: keep the cache small
-                self._plans.clear()
-            plan = self._plans[key] = (shape, reads)
-        return plan
+        """(result shape, how the GEMM reads each input, or None: the two kernels)."""
+        shape = self.dot._output_shape(a, b)[0]
+        out = Layout(shape, a.context, node.outputs[0].type.dtype)
+        if not self.dot.epilogue_fits(a.context, out, a, b):
+            return shape, None
+        return shape, self._reads(self._kernel_inputs(others, out), shape)
 
     def perform(self, node, inputs, previous=None):
         a, b, others = inputs[0], inputs[1], inputs[2:]
-        shape, reads = self._plan(node, a, b, others)
+        shape, reads = self.planned(inputs, lambda: self._plan(node, a, b, others))
         if reads is None:
             product = self.dot.perform(node, [a, b])[0]
             return self.elemwise.perform(None, self._kernel_inputs(others, product), previous)

@@ -51,6 +51,19 @@ class DeviceOp(Op):
         None predicted by default: the kernels build when first launched."""
         return []
 
+    def planned(self, arrays, make):
+        """``make()``, the launch plan for arrays of these layouts (shapes and strides on
+        a context), made once per layout: planning costs more than a launch. At most
+        64 layouts are kept (shapes that keep changing start the memo afresh)."""
+        plans = self.__dict__.setdefault("_plans", {})
+        key = (arrays[0].context, tuple((x.shape, x.strides) for x in arrays))
+        plan = plans.get(key)
+        if plan is None:
+            if len(plans) > 64:
+                plans.clear()
+            plan = plans[key] = make()
+        return plan
+
     def sharing_kernels(self, op):
         """``op``, another version of this op (inplace), given this op's kernel cache."""
         op._kernel_cache = self.__dict__.setdefault("_kernel_cache", {})
@@ -288,7 +301,6 @@ class GpuElemwise(DeviceOp):
         self.output_types = output_types  # the host node's output TensorTypes
         self.inplace = tuple(inplace)
         self._widths = {}                 # context -> vector width used there
-        self._plans = {}                  # (context, input shapes and strides) -> _plan()
 
     @property
     def destroy_map(self):
@@ -301,7 +313,7 @@ class GpuElemwise(DeviceOp):
 
     def with_inplace(self, pairs):
         op = GpuElemwise(self.elemwise, self.kernel, self.output_types, pairs)
-        op._widths, op._plans = self._widths, self._plans
+        op._widths, op._plans = self._widths, self.__dict__.setdefault("_plans", {})
         return self.sharing_kernels(op)
 
     def _outputs(self, inputs, shape, previous):
@@ -324,14 +336,7 @@ class GpuElemwise(DeviceOp):
         return Apply(self, inputs, [DeviceTensorType(t.dtype, t.shape, context)() for t in self.output_types])
 
     def perform(self, node, inputs, previous=None):
-        context = inputs[0].context
-        key = (context, tuple((x.shape, x.strides) for x in inputs))
-        plan = self._plans.get(key)
-        if plan is None:
-            if len(self._plans) > 64:   # shapes keep changing: keep the cache small
-                self._plans.clear()
-            plan = self._plans[key] = self._plan(context, inputs)
-        shape, launch = plan
+        shape, launch = self.planned(inputs, lambda: self._plan(inputs[0].context, inputs))
         outputs = self._outputs(inputs, shape, previous)
         if launch is not None:
             kernel, groups, group, extra = launch

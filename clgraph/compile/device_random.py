@@ -38,11 +38,8 @@ class GpuRandomDraw(FillOnContext):
         if not isinstance(state, DeviceArray):
             key0, key1, base = split_state(state)
             self._fill(out, out.size, np.uint32(key0), np.uint32(key1), np.uint64(base))
-        elif out.size:
-            kernel = self.built_kernel(out.context, FROM_STATE,
-                                       lambda: _suffixed(self.kernel_source(), FROM_STATE))
-            group = min(256, kernel.max_group_size)
-            kernel(-(-out.size // group), group, out, np.int64(out.size), state, outputs=[out])
+        else:
+            self._fill(out, out.size, state, key=FROM_STATE, rendering=lambda: _suffixed(self.kernel_source(), FROM_STATE))
         return [out]
 
 

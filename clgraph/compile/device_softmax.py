@@ -77,11 +77,19 @@ class GpuSoftmaxFamily(OnDevice):
         kernel = self.kernel
         arrays = self._checked_inputs(inputs)
         lines_of = arrays["a"]
-        context, axis = lines_of.context, self.axis
+        context = lines_of.context
         shape = lines_of.shape[:1] if kernel.per_row_output else lines_of.shape
         out = arrays["out"] = output_array(previous, 0, shape, node.outputs[0].type.dtype, context)
         if out.size == 0:
             return [out]
+        ordered = [arrays[a] for a in kernel.arrays]
+        built, lines, sizes = self.planned(ordered, lambda: self._plan(context, arrays))
+        launch_over(built, lines, *ordered, *sizes, outputs=[out])
+        return [out]
+
+    def _plan(self, context, arrays):
+        """(kernel, lines, its size arguments) for arrays of these layouts."""
+        kernel, axis, lines_of = self.kernel, self.axis, arrays["a"]
         kept = [d for d in range(lines_of.ndim) if d != axis]
         per_line = set(kernel.arrays) - set(kernel.line_arrays)
         strides = [_element_strides(arrays[a]) if a in per_line else
@@ -92,9 +100,7 @@ class GpuSoftmaxFamily(OnDevice):
         dims = [v for d, n in enumerate(kdims) for v in [n] + [s[d] for s in kstrides]]
         width = kernel.vector_width(context.info) if all(step == 1 for step in steps) else 1
         built = self.built_kernel(context, (len(kdims), width), lambda: kernel.source(len(kdims), width))
-        launch_over(built, lines, *[arrays[a] for a in kernel.arrays],
-                    *[np.int64(v) for v in [lines, lines_of.shape[axis], *steps, *dims]], outputs=[out])
-        return [out]
+        return built, lines, [np.int64(v) for v in [lines, lines_of.shape[axis], *steps, *dims]]
 
     def sources(self, node, dialect, device):
         """{kernel name: source without the header} of the kernels this node may run:

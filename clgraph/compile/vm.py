@@ -89,9 +89,8 @@ class VM:
         return [tuple(f) for f in freed]
 
     def _previous(self, storage, thunk):
-        """The outputs of ``thunk``'s last call it may write into, or None."""
-        if not thunk.reuses:
-            return None
+        """The outputs of ``thunk``'s last call (its op reuses outputs) it may write
+        into, or None."""
         previous = [storage[slot] for slot in thunk.outputs]
         if all(value is None for value in previous):
             return None
