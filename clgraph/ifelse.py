@@ -69,13 +69,13 @@ class IfElse(InnerGraphOp):
 
     def compiled(self, branch, context=None):
         """The branch graph compiled for the host (None) or device ``context``, once."""
-        from clgraph.scan_module.op import compile_inner
+        from clgraph.compile.function import compile_graph
 
         key = (branch, context)
         if key not in self._compiled:
             inner_inputs, inner_outputs = self.branches[branch]
             outputs = None if context is None else [context] * len(inner_outputs)
-            self._compiled[key] = compile_inner(inner_inputs, inner_outputs, None, True, context, outputs)
+            self._compiled[key] = compile_graph(inner_inputs, inner_outputs, None, True, context, outputs)
         return self._compiled[key]
 
     def perform(self, node, inputs):

@@ -16,7 +16,7 @@ from clgraph import config
 from clgraph.backends import get_context
 from clgraph.backends.context import Context
 from clgraph.printing import debugprint
-from clgraph.scan_module import op as scan_op
+from clgraph.compile import function as function_module
 
 MODES = ["FAST_COMPILE", None]
 
@@ -398,8 +398,9 @@ def test_debugprint_shows_the_scan_node(mode):
 @on_a_device
 def test_the_loop_state_stays_on_the_device_and_the_step_is_compiled_once(monkeypatch):
     compilations, transfers = [], []
-    compile_inner = scan_op.compile_inner
-    monkeypatch.setattr(scan_op, "compile_inner", lambda *a, **k: compilations.append(a) or compile_inner(*a, **k))
+    compile_graph = function_module.compile_graph
+    monkeypatch.setattr(function_module, "compile_graph",
+                        lambda *a, **k: compilations.append(a) or compile_graph(*a, **k))
     for name in ("upload", "download"):
         method = getattr(Context, name)
         monkeypatch.setattr(Context, name, lambda self, *a, _method=method, _name=name: transfers.append(_name)

@@ -114,16 +114,18 @@ class FunctionMaker:
                 self.shared.append(shared)   # updated without being read
         # where each updated variable's storage is among the stored values of a call
         self.update_storage = [next(k for k, s in enumerate(self.shared) if s is shared) for shared, _ in update_pairs]
-        self.fgraph = FunctionGraph(explicit + self.shared, results)
-        self.mode.optimize(self.fgraph)
         self.on_devices = self.mode.linker != "py"
+        placement = None
         if self.on_devices:
-            self.fgraph = place(self.fgraph, ["cpu"] * len(explicit) + [s.context_name for s in self.shared],
-                  [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
-                  get_context().name)
-            self.fgraph.update_targets = _update_targets(len(explicit), self.update_storage, len(outputs), update_pairs)
-            self.mode.optimize(self.fgraph, stage="device")
-            prebuild(self.fgraph)
+            placement = (["cpu"] * len(explicit) + [s.context_name for s in self.shared],
+                         [_location(o.variable) for o in outputs] + [s.context_name for s, _ in update_pairs],
+                         get_context().name)
+
+        def with_update_targets(fgraph):
+            fgraph.update_targets = _update_targets(len(explicit), self.update_storage, len(outputs), update_pairs)
+
+        self.fgraph = optimized(FunctionGraph(explicit + self.shared, results), self.mode, placement,
+                                with_update_targets)
         self.constants = [v.data for v in self.fgraph.outputs if isinstance(v, Constant)]
         self.vm = VM(_schedule(self.fgraph), self.fgraph.inputs, self.fgraph.outputs,
                      allow_gc=config.allow_gc and self.mode.linker != "vm_nogc",
@@ -259,6 +261,33 @@ def _unaliased(value, inputs, own=None):
     if block is not None and any(getattr(i, "block", None) is block for i in inputs if i is not own):
         return value.copy()
     return value
+
+
+def optimized(fgraph, mode, placement=None, placed=None):
+    """``fgraph`` rewritten by ``mode``'s graph stage, then, with ``placement`` (the
+    inputs' contexts, the outputs' contexts, the default context), placed on devices,
+    told what ``placed(fgraph)`` adds, rewritten by the device stage, and its kernels
+    built (compile.prebuild)."""
+    mode.optimize(fgraph)
+    if placement is None:
+        return fgraph
+    fgraph = place(fgraph, *placement)
+    if placed is not None:
+        placed(fgraph)
+    mode.optimize(fgraph, stage="device")
+    prebuild(fgraph)
+    return fgraph
+
+
+def compile_graph(inputs, outputs, mode, allow_gc, context=None, output_contexts=None):
+    """A VM running the graph from ``inputs`` to ``outputs`` (a loop's step, a branch):
+    on the host, or with every input on device ``context`` and outputs placed at
+    ``output_contexts``. Its outputs are the VM's to overwrite at its next call: the
+    caller copies them out (scan) or keeps no storage (``allow_gc``)."""
+    mode = get_mode(mode)
+    placement = None if context is None else ([context] * len(inputs), output_contexts, context)
+    fgraph = optimized(FunctionGraph(inputs, outputs), mode, placement)
+    return VM(fgraph.toposort(), fgraph.inputs, fgraph.outputs, allow_gc=allow_gc, borrowed=range(len(outputs)))
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None, mode=None,

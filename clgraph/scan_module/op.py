@@ -17,29 +17,8 @@ reference (numpy) and the device version (DeviceArrays, copies on the device) sh
 import numpy as np
 
 from clgraph.graph.basic import Apply
-from clgraph.graph.fg import FunctionGraph
 from clgraph.graph.op import InnerGraphOp
 from clgraph.tensor.type import TensorType
-
-
-def compile_inner(inputs, outputs, mode, allow_gc, context=None, output_contexts=None):
-    """A VM running the step graph from ``inputs`` to ``outputs``: on the host, or with
-    every input on device ``context`` and outputs placed at ``output_contexts``. Step
-    outputs are copied out at once, so the VM may overwrite them at the next step."""
-    from clgraph.compile.mode import get_mode
-    from clgraph.compile.placement import place
-    from clgraph.compile.prebuild import prebuild
-    from clgraph.compile.vm import VM
-
-    mode = get_mode(mode)
-    fgraph = FunctionGraph(inputs, outputs)
-    mode.optimize(fgraph)
-    if context is not None:
-        fgraph = place(fgraph, [context] * len(inputs), output_contexts, context)
-        mode.optimize(fgraph, stage="device")
-        prebuild(fgraph)
-    return VM(fgraph.toposort(), fgraph.inputs, fgraph.outputs, allow_gc=allow_gc,
-              borrowed=range(len(outputs)))
 
 
 def compatible_types(a, b):
@@ -146,7 +125,9 @@ class Scan(InnerGraphOp):
         if function is None:
             outputs = None if context is None else (
                 [context] * (len(self.inner_outputs) - self.until) + ["cpu"] * self.until)
-            function = self._inner_functions[context] = compile_inner(
+            from clgraph.compile.function import compile_graph
+
+            function = self._inner_functions[context] = compile_graph(
                 self.inner_inputs, self.inner_outputs, self.mode, self.allow_gc, context, outputs)
         return function
 
