@@ -59,13 +59,13 @@ class Scan(InnerGraphOp):
         self.n_outputs = len(self.state_taps)
         self.n_initials = sum(1 for taps in self.state_taps if taps)
         self.n_nonseqs = len(self.inner_inputs) - n_seqs - n_taps - n_shared
-        first_tap, at = [], n_seqs
+        self.first_tap, at = [], n_seqs   # per output: where its taps start among the inner inputs
         for taps in self.state_taps:
-            first_tap.append(at if taps else None)
+            self.first_tap.append(at if taps else None)
             at += len(taps)
         self.shared_start = at
         self.state_types = [self.inner_inputs[k].type if k is not None else self.inner_outputs[j].type
-                            for j, k in enumerate(first_tap)]
+                            for j, k in enumerate(self.first_tap)]
         self.output_types = [
             TensorType(t.dtype, (None,) + _merged_shape(t, self.inner_outputs[j].type))
             for j, t in enumerate(self.state_types)] + [
@@ -73,6 +73,21 @@ class Scan(InnerGraphOp):
 
     def __str__(self):
         return f"Scan{{{self.scan_name}}}"
+
+    def outer_parts(self, inputs):
+        """(sequences, initial states, updated shared values, non-sequences) of the
+        node's inputs (or their shapes) after n_steps."""
+        at = 1 + self.n_seqs
+        shared_at = at + self.n_initials
+        return (list(inputs[1:at]), list(inputs[at:shared_at]), list(inputs[shared_at:shared_at + self.n_shared]),
+                list(inputs[shared_at + self.n_shared:]))
+
+    def inner_parts(self):
+        """(sequence entries, past values read by taps, shared values, non-sequences)
+        among the step graph's inputs."""
+        inner = self.inner_inputs
+        return (inner[:self.n_seqs], inner[self.n_seqs:self.shared_start],
+                inner[self.shared_start:self.shared_start + self.n_shared], inner[self.shared_start + self.n_shared:])
 
     def keeping_last(self, last_only):
         """This loop, keeping of output j only its last step where ``last_only[j]``
@@ -113,8 +128,7 @@ class Scan(InnerGraphOp):
                                       "when it runs")
         from clgraph.tensor.basic import minimum
 
-        initials = input_shapes[1 + self.n_seqs:1 + self.n_seqs + self.n_initials]
-        shared = input_shapes[1 + self.n_seqs + self.n_initials:][:self.n_shared]
+        _, initials, shared, _ = self.outer_parts(input_shapes)
         steps = [minimum(node.inputs[0], 1) if last else node.inputs[0] for last in self.last_only]
         return [(n,) + tuple(shape[1:]) for n, shape in zip(steps, initials)] + list(shared)
 
@@ -161,8 +175,8 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
     n = inputs[0]
     # truncated backpropagation: through the last ``truncate_gradient`` steps only
     back = n if op.truncate_gradient < 0 else T.minimum(n, op.truncate_gradient)
-    at = 1 + op.n_seqs
-    sequences, initials, non_sequences = inputs[1:at], inputs[at:at + op.n_initials], inputs[at + op.n_initials:]
+    sequences, initials, shared, others = op.outer_parts(inputs)
+    non_sequences = shared + others   # no shared updates here: L_op refused them
     fed = [j for j, taps in enumerate(op.state_taps) if taps]
     depths = [-min(op.state_taps[j]) for j in fed]
     n_taps = sum(len(taps) for taps in op.state_taps)
@@ -176,7 +190,8 @@ def _backpropagation_through_time(op, inputs, outputs, output_grads):
     # and what each step computed of the fed-back outputs: their gradients (tanh's,
     # sigmoid's...) read them instead of computing the step again
     backward += [outputs[j][:n][::-1] for j in fed]
-    forward_inputs = op.inner_inputs[:op.shared_start] + op.inner_inputs[op.shared_start + op.n_shared:]
+    step_entries, step_taps, _, step_others = op.inner_parts()
+    forward_inputs = step_entries + step_taps + step_others
 
     def step(*args):
         entries, taps = list(args[:op.n_seqs]), list(args[op.n_seqs:op.n_seqs + n_taps])
@@ -278,16 +293,12 @@ def run_loop(op, inputs, storage, step):
     n_steps = int(inputs[0])
     if n_steps < 0:
         raise ValueError(f"{op}: n_steps must not be negative, got {n_steps}")
-    at = 1 + op.n_seqs
-    sequences = inputs[1:at]
+    sequences, initials, shared, non_sequences = op.outer_parts(inputs)
     for k, seq in enumerate(sequences):
         if seq.shape[0] < n_steps:
             raise ValueError(f"{op}: sequence {k} has {seq.shape[0]} entries (after its taps), fewer "
                              f"than the {n_steps} steps to run")
-    initials = iter(inputs[at:at + op.n_initials])
-    at += op.n_initials
-    shared = inputs[at:at + op.n_shared]
-    non_sequences = list(inputs[at + op.n_shared:])
+    initials = iter(initials)
     names = [f"scan output {j}" for j in range(op.n_outputs)]
     # an output of which only the last step is kept has room for one step beyond its taps
     buffers = [_initial_buffer(storage, names[j], next(initials), -min(taps), 1 if op.last_only[j] else n_steps)

@@ -50,8 +50,8 @@ def _pushed_out(node):
     """A node of a Scan equal to ``node`` whose step reads its products of a sequence
     entry and a non-sequence as sequences computed before the loop; None if it has none."""
     op = node.op
-    inner_seqs, inner_others = op.inner_inputs[:op.n_seqs], op.inner_inputs[op.shared_start + op.n_shared:]
-    outer_seqs, outer_others = _outer_sequences(node), _outer_others(node)
+    inner_seqs, _, _, inner_others = op.inner_parts()
+    outer_seqs, _, _, outer_others = op.outer_parts(node.inputs)
     seq_at = {id(v): k for k, v in enumerate(inner_seqs)}
     other_at = {id(v): k for k, v in enumerate(inner_others)}
     products = [n for n in io_toposort(op.inner_inputs, op.inner_outputs)
@@ -66,15 +66,6 @@ def _pushed_out(node):
     return _rebuilt(node, inner_outputs, range(op.n_outputs), entries, whole)
 
 
-def _outer_sequences(node):
-    return node.inputs[1:1 + node.op.n_seqs]
-
-
-def _outer_others(node):
-    op = node.op
-    return node.inputs[1 + op.n_seqs + op.n_initials + op.n_shared:]
-
-
 def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=()):
     """A node of a Scan like ``node``'s with the step graph's outputs ``inner_outputs``
     (its outputs ``kept_outputs``, then its shared updates), sequences ``new_sequences``
@@ -82,29 +73,23 @@ def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()
     taps, no initial state); sequences and non-sequences the step no longer reads are
     dropped."""
     op = node.op
-    inner_seqs, inner_others = op.inner_inputs[:op.n_seqs], op.inner_inputs[op.shared_start + op.n_shared:]
+    inner_seqs, _, shared, inner_others = op.inner_parts()
+    outer_seqs, outer_initials, outer_shared, outer_others = op.outer_parts(node.inputs)
     read = {id(v) for v in graph_inputs(inner_outputs)}
     seqs = [k for k, v in enumerate(inner_seqs) if id(v) in read]
     others = [k for k, v in enumerate(inner_others) if id(v) in read]
-    outer_initials = iter(node.inputs[1 + op.n_seqs:1 + op.n_seqs + op.n_initials])
-    tap_inputs, initials, at = [], [], op.n_seqs
-    for j, taps in enumerate(op.state_taps):
-        if taps:
-            initial = next(outer_initials)
-            if j in kept_outputs and j not in unfed:
-                tap_inputs += op.inner_inputs[at:at + len(taps)]
-                initials.append(initial)
-            at += len(taps)
-    shared = op.inner_inputs[op.shared_start:op.shared_start + op.n_shared]
+    fed = [j for j, taps in enumerate(op.state_taps) if taps]   # the outputs of the initial states
+    kept_fed = [j for j in fed if j in kept_outputs and j not in unfed]
+    tap_inputs = [v for j in kept_fed for v in op.inner_inputs[op.first_tap[j]:op.first_tap[j] + len(op.state_taps[j])]]
     inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + tap_inputs + shared
                     + [inner_others[k] for k in others])
     new = Scan(inner_inputs, inner_outputs, len(seqs) + len(new_entries),
                [() if j in unfed else op.state_taps[j] for j in kept_outputs],
                op.n_shared, op.until, op.scan_name, op.mode, op.allow_gc, op.truncate_gradient)
     new.last_only = tuple(op.last_only[j] and j not in unfed for j in kept_outputs)
-    outer_shared = node.inputs[1 + op.n_seqs + op.n_initials:1 + op.n_seqs + op.n_initials + op.n_shared]
-    return new.make_node(node.inputs[0], *[_outer_sequences(node)[k] for k in seqs], *new_sequences, *initials,
-                         *outer_shared, *[_outer_others(node)[k] for k in others])
+    return new.make_node(node.inputs[0], *[outer_seqs[k] for k in seqs], *new_sequences,
+                         *[outer_initials[fed.index(j)] for j in kept_fed], *outer_shared,
+                         *[outer_others[k] for k in others])
 
 
 @register("scan_push_out_sums", 34.5, "fast_run")
@@ -135,13 +120,10 @@ def _sum_of_products(fgraph, node):
             readers[id(x)] = readers.get(id(x), 0) + 1
     for v in op.inner_outputs:
         readers[id(v)] = readers.get(id(v), 0) + 1
-    seq_at = {id(v): k for k, v in enumerate(op.inner_inputs[:op.n_seqs])}
-    at, fed = op.n_seqs, 0
-    for j, taps in enumerate(op.state_taps):
-        if not taps:
-            continue
-        prev, at, fed = op.inner_inputs[at], at + len(taps), fed + 1
-        out = node.outputs[j]
+    seq_at = {id(v): k for k, v in enumerate(op.inner_parts()[0])}
+    fed = [j for j, taps in enumerate(op.state_taps) if taps]
+    for initial_at, j in enumerate(fed):
+        taps, prev, out = op.state_taps[j], op.inner_inputs[op.first_tap[j]], node.outputs[j]
         if taps != (-1,) or not all(last_step_read(c, out) for c, _ in fgraph.clients(out)):
             continue
         total = op.inner_outputs[j]
@@ -155,7 +137,7 @@ def _sum_of_products(fgraph, node):
         if (a.owner is None or not isinstance(a.owner.op, DimShuffle) or a.owner.op.new_order != (1, 0)
                 or id(a.owner.inputs[0]) not in seq_at or g.ndim != 2):
             continue
-        return j, fed - 1, seq_at[id(a.owner.inputs[0])], g
+        return j, initial_at, seq_at[id(a.owner.inputs[0])], g
     return None
 
 
@@ -176,10 +158,11 @@ def _summed_after(fgraph, node, j, initial_at, seq_at, g):
         new = _rebuilt(node, [op.inner_outputs[k] for k in kept] + op.inner_outputs[op.n_outputs:], kept)
         stacked = new.outputs[kept.index(given)]
     n = node.inputs[0]
-    initial = node.inputs[1 + op.n_seqs + initial_at]
+    sequences, initials, _, _ = op.outer_parts(node.inputs)
+    initial = initials[initial_at]
     # the steps' entries and g_t as rows: sum over steps and rows of e_t.T @ g_t (with
     # no step the loop knows no shape for g: its rows are read at the sum's width)
-    entries = _outer_sequences(node)[seq_at][:n]
+    entries = sequences[seq_at][:n]
     rows = entries.reshape((-1, entries.shape[-1]))
     total = initial[-1] + dot(rows.T, stacked.reshape((rows.shape[0], initial.shape[-1])))
     total = T.cast(total, node.outputs[j].dtype)
