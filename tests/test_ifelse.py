@@ -40,7 +40,13 @@ def test_seed_ifelse_against_switch_computes_one_branch(mode):
     op = ifelse_op(f_lazy)
     assert [branch for branch, _ in op._compiled] == [0]   # the else branch was never compiled
     assert f_lazy(1, 0, big_mat1, big_mat2) == 3
-    assert sorted(branch for branch, _ in op._compiled) == [0, 1]
+    compiled = dict(op._compiled)
+    assert sorted(branch for branch, _ in compiled) == [0, 1]
+    assert f_lazy(0, 1, big_mat1, big_mat2) == 1 and op._compiled == compiled   # each compiled once
+    if mode is None:   # on the device: the node and its branches' graphs are the device ones
+        assert any(type(n.op).__name__ == "GpuIfElse" for n in f_lazy.maker.fgraph.toposort())
+        for branch in compiled.values():
+            assert any(str(t.node.op).startswith("Gpu") for t in branch.thunks)
 
 
 @MODES

@@ -6,7 +6,8 @@ class In:
     """A function input: ``variable``, its keyword ``name``, a default ``value``.
 
     ``borrow`` and ``mutable`` are accepted as in Theano (permissions to keep or overwrite
-    the caller's array); clgraph never needs them: it never destroys a graph input.
+    the caller's array); clgraph never needs them: it never overwrites an argument's
+    array (only a shared variable's storage, by that variable's own update).
     """
 
     def __init__(self, variable, name=None, value=None, mutable=False, borrow=False,

@@ -217,7 +217,9 @@ class StepPlan:
 
 class ReplayedStep:
     """A loop's compiled step (a VM) called once per step, replayed once two traced
-    steps agree. One per run of the loop: the plan holds the step's buffers."""
+    steps agree. One per run of the loop: the plan holds the step's buffers, and what
+    the step's first calls found holds for this run only (weights packed once for the
+    GEMM are packed again if they changed between runs)."""
 
     def __init__(self, step):
         self.step = step
