@@ -192,10 +192,19 @@ def test_permutation_and_choice():
 
 def test_bad_arguments_are_named():
     srng = RandomStreams(seed=1)
-    with pytest.raises(ValueError, match="ndim=3"):
+    with pytest.raises(ValueError, match=r"RandomStreams\.uniform: ndim=3"):
         srng.uniform((2, 2), ndim=3)
-    with pytest.raises(TypeError, match="seed must be an integer"):
+    with pytest.raises(ValueError, match=r"RandomStreams\.binomial: ndim=2"):
+        srng.binomial((3,), p=0.5, ndim=2)
+    with pytest.raises(TypeError, match=r"RandomStreams\(seed\): the seed must be an integer, got 'abc'"):
         RandomStreams(seed="abc")
+    with pytest.raises(TypeError, match=r"RandomStreams\.seed: the seed must be an integer"):
+        srng.uniform((2,))
+        srng.seed("abc")
+    state = srng.integers(4, size=(2,)).rng
+    assert state.name == "integers_rng"
+    with pytest.raises(TypeError, match=r"the state's seed\(\): the seed must be an integer"):
+        state.get_value(borrow=True).seed("abc")
     with pytest.raises(ValueError, match="cannot pick 5 elements out of 4"):
         srng.choice(size=(5,), a=4, replace=False)
 

@@ -45,14 +45,14 @@ def philox4x32_10(counter, key):
     return np.stack(np.broadcast_arrays(c0, c1, c2, c3)).astype(np.uint32)
 
 
-def initial_state(seed, index=0):
+def initial_state(seed, index=0, who="seed"):
     """The state of random variable ``index`` of a stream seeded with ``seed``: its key
     is Philox of ``(index, 0, 0, 0)`` under the seed, so nearby seeds and indices give
-    unrelated keys; the counter starts at 0."""
+    unrelated keys; the counter starts at 0. ``who`` names the caller in errors."""
     try:
         seed = int(seed) % 2 ** 64
     except (TypeError, ValueError):
-        raise TypeError(f"seed must be an integer, got {seed!r}") from None
+        raise TypeError(f"{who}: the seed must be an integer, got {seed!r}") from None
     words = philox4x32_10(([index], [0], [0], [0]), (seed & 0xFFFFFFFF, seed >> 32))[:, 0]
     return np.array([words[0], words[1], 0, 0], dtype=np.uint32)
 
@@ -107,7 +107,7 @@ class PhiloxState(np.ndarray):
 
     def seed(self, seed=0):
         """Restart from ``seed``: a new key, the counter at 0."""
-        self[...] = initial_state(seed)
+        self[...] = initial_state(seed, who="the state's seed()")
 
     def get_state(self):
         """A copy of the state, for ``set_state``."""
@@ -223,25 +223,26 @@ class RandomStreams:
     def __init__(self, seed=None):
         self.default_seed = 0 if seed is None else seed
         self.state_updates = []
-        initial_state(self.default_seed)   # a bad seed fails here, not at the first draw
+        initial_state(self.default_seed, who="RandomStreams(seed)")   # a bad seed fails here, not at a draw
 
     def seed(self, seed=None):
         """Reseed every random variable made so far from ``seed`` (default: the seed the
         stream was made with)."""
         seed = self.default_seed if seed is None else seed
         for index, (state, _) in enumerate(self.state_updates):
-            state.set_value(initial_state(seed, index), borrow=True)
+            state.set_value(initial_state(seed, index, who="RandomStreams.seed"), borrow=True)
 
     def updates(self):
         """The (state, update) pairs of every random variable made so far."""
         return list(self.state_updates)
 
-    def _draw(self, distribution, size, dtype):
-        """A new standard draw in ``size`` with a state of its own."""
-        who = f"RandomStreams.{distribution}"
-        shape, _ = _shape_of(who, size)
+    def _draw(self, distribution, size, dtype, name=None):
+        """A new standard draw in ``size`` with a state of its own, for the method
+        ``name`` (default: the distribution's), which errors and the state's name say."""
+        name = name or distribution
+        shape, _ = _shape_of(f"RandomStreams.{name}", size)
         state = RandomStateSharedVariable(initial_state(self.default_seed, len(self.state_updates)),
-                                          name=f"{distribution}_rng")
+                                          name=f"{name}_rng")
         state.default_update = _advance(state, shape)
         self.state_updates.append((state, state.default_update))
         return RandomDraw(distribution, dtype)(state, shape), state
@@ -251,7 +252,8 @@ class RandomStreams:
         """``result`` as the random variable of ``state``, its number of dimensions
         checked against ``ndim``."""
         if ndim is not None and result.ndim != ndim:
-            raise ValueError(f"{who}: ndim={ndim} was asked for, but the size gives {result.ndim} dimensions")
+            raise ValueError(f"RandomStreams.{who}: ndim={ndim} was asked for, but the size gives {result.ndim} "
+                             "dimensions")
         result.rng = state
         result.update = (state, state.default_update)
         return result
@@ -287,12 +289,12 @@ class RandomStreams:
         shape, ndim_of_size = _shape_of("RandomStreams.binomial", size)
         unit_dtype = _float_dtype(None, p)
         if _is_value(n, 1):
-            unit, state = self._draw("uniform", shape, unit_dtype)
+            unit, state = self._draw("uniform", shape, unit_dtype, "binomial")
             result = cast(lt(unit, p), dtype)
         else:
             # n trials along a new leading axis, counted
             entries = [n] + [_shape_entry(shape, i, get_vector_constant_values(shape)) for i in range(ndim_of_size)]
-            unit, state = self._draw("uniform", entries, unit_dtype)
+            unit, state = self._draw("uniform", entries, unit_dtype, "binomial")
             result = tensor_sum(lt(unit, p), axis=0, dtype=dtype)
         return self._variable(result, state, ndim, "binomial")
 
@@ -300,7 +302,7 @@ class RandomStreams:
         """Integers in [low, high) (in [0, low) without ``high``), as numpy's Generator."""
         if high is None:
             low, high = 0, low
-        unit, state = self._draw("uniform", self._size(size, low, high), "float64")
+        unit, state = self._draw("uniform", self._size(size, low, high), "float64", "integers")
         span = high - low
         # u * span < span in exact arithmetic; rounding can reach span, hence the minimum
         result = cast(low + minimum(floor(unit * span), span - 1), dtype)
@@ -316,7 +318,7 @@ class RandomStreams:
         shape, ndim_of_size = _shape_of("RandomStreams.permutation", size)
         static = get_vector_constant_values(shape)
         entries = [_shape_entry(shape, i, static) for i in range(ndim_of_size)] + [n]
-        keys, state = self._draw("uniform", entries, "float64")
+        keys, state = self._draw("uniform", entries, "float64", "permutation")
         result = cast(argsort(keys, axis=-1), dtype)
         return self._variable(result, state, None if ndim is None else ndim + 1, "permutation")
 
@@ -335,7 +337,7 @@ class RandomStreams:
                 raise ValueError(f"RandomStreams.choice: p must be a vector of probabilities, got {p} "
                                  f"with {p.ndim} dimensions")
         if replace:
-            unit, state = self._draw("uniform", shape, "float64")
+            unit, state = self._draw("uniform", shape, "float64", "choice")
             if p is None:
                 picked = minimum(floor(unit * count), count - 1)
             else:
@@ -344,7 +346,7 @@ class RandomStreams:
                 passed = tensor_sum(ge(unit.dimshuffle(*range(ndim_of_size), "x"), cdf), axis=-1)
                 picked = minimum(passed, count - 1)
         else:
-            keys, state = self._draw("uniform", [count], "float64")
+            keys, state = self._draw("uniform", [count], "float64", "choice")
             if p is not None:
                 # weighted order without replacement (Efraimidis-Spirakis): smallest -log(u) / p first
                 keys = -log(keys) / p

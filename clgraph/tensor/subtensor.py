@@ -23,7 +23,7 @@ from clgraph.graph.basic import Apply, Constant, Variable
 from clgraph.graph.op import Op
 
 from .basic import as_tensor_variable, cast, constant
-from .elemwise import DimShuffle, _sum_to_pattern
+from .elemwise import DimShuffle, _sum_to_pattern, broadcast_static_shapes
 from .type import TensorType
 
 
@@ -330,15 +330,11 @@ def _slice_length(entry, length):
 def _broadcast_index_shapes(op, shapes):
     """Static broadcast of the index arrays' shapes (numpy's IndexError when they clash)."""
     ndim = max(map(len, shapes))
-    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for lengths in zip(*padded):
-        known = {n for n in lengths if n is not None and n != 1}
-        if len(known) > 1:
-            raise IndexError(f"{op}: shape mismatch: indexing arrays could not be broadcast together "
-                             f"with static shapes {' '.join(map(str, shapes))}")
-        out.append(known.pop() if known else (1 if all(n == 1 for n in lengths) else None))
-    return tuple(out)
+    shape, conflict = broadcast_static_shapes([(1,) * (ndim - len(s)) + tuple(s) for s in shapes])
+    if conflict:
+        raise IndexError(f"{op}: shape mismatch: indexing arrays could not be broadcast together "
+                         f"with static shapes {' '.join(map(str, shapes))}")
+    return shape
 
 
 def _consumed(entry):
