@@ -6,28 +6,17 @@ Run: python benchmarks/ifelse.py [--quick]. Each function is timed with the matr
 passed at each call, as in the seed (both are uploaded to the device whatever the
 condition: they are arguments), and with the matrices in shared variables (givens: on
 the device, or on the host for the reference), on the default context and on the host
-reference (mode FAST_COMPILE). Times are medians
-of repeated calls after warm-up.
+reference (mode FAST_COMPILE). x holds ones and y twos, so both functions are first
+checked to give mean(x) = 1. Times are medians per call (peers.median_per_call).
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import clgraph
 import clgraph.tensor as T
 from clgraph.ifelse import ifelse
-
-
-def median_seconds(call, repeat):
-    call()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+from peers import Case, median_per_call
 
 
 def functions(mode, data_in_shared, big):
@@ -52,15 +41,17 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller matrices, fewer calls")
     args = parser.parse_args()
     clgraph.config.floatX = "float32"
-    shape, repeat = ((1000, 1000), 3) if args.quick else ((10000, 1000), 10)
-    big = (np.ones(shape, "float32"), np.ones(shape, "float32"))
-    print(f"x, y: {shape[0]}x{shape[1]} float32; median of {repeat} calls\n")
+    shape, target_s, repeat = ((1000, 1000), 0.1, 3) if args.quick else ((10000, 1000), 0.5, 5)
+    big = (np.ones(shape, "float32"), np.full(shape, 2, "float32"))
+    print(f"x, y: {shape[0]}x{shape[1]} float32; median per call of {repeat} samples of about {target_s} s\n")
     print("| where | data | switch (both means) | ifelse (one mean) | ifelse / switch |")
     print("|---|---|---|---|---|")
     for where, mode in (("default context", None), ("host reference", "FAST_COMPILE")):
         for data_in_shared, data in ((False, "passed per call"), (True, "shared variables")):
             made = functions(mode, data_in_shared, big)
-            switch, lazy = (median_seconds(made[k], repeat) for k in ("switch", "ifelse"))
+            for label, call in made.items():
+                assert float(call()) == 1.0, f"{label} ({where}, {data}) did not give mean(x)"
+            switch, lazy = (median_per_call(Case(made[k]), target_s, repeat) for k in ("switch", "ifelse"))
             print(f"| {where} | {data} | {switch * 1e3:.2f} ms | {lazy * 1e3:.2f} ms | {lazy / switch:.2f} |")
 
 
