@@ -5,7 +5,7 @@ from clgraph.rewrite.db import register
 from clgraph.tensor.shape_ops import get_scalar_constant_value
 from clgraph.tensor.subtensor import Subtensor, get_idx_list
 
-from .op import Scan
+from .op import scan_nodes
 
 
 def last_step_read(client, var):
@@ -24,9 +24,7 @@ def last_step_read(client, var):
 
 @register("scan_keep_last", 36, "fast_run")
 def keep_last_steps(fgraph):
-    for node in fgraph.toposort():
-        if node not in fgraph or not isinstance(node.op, Scan):
-            continue
+    for node in scan_nodes(fgraph):
         op = node.op
         last_only = tuple(old or all(last_step_read(client, out) for client, _ in fgraph.clients(out))
                           for old, out in zip(op.last_only, node.outputs[:op.n_outputs]))

@@ -21,6 +21,14 @@ from clgraph.graph.op import InnerGraphOp
 from clgraph.tensor.type import TensorType
 
 
+def scan_nodes(fgraph):
+    """The Scan nodes of ``fgraph`` in order, each while still in the graph (a rewrite
+    of the loop replaces them as it goes)."""
+    for node in fgraph.toposort():
+        if node in fgraph and isinstance(node.op, Scan):
+            yield node
+
+
 def compatible_types(a, b):
     """Whether values of TensorTypes ``a`` and ``b`` may be the same (dtype, ndim, and
     static lengths where both know them)."""

@@ -21,14 +21,12 @@ from clgraph.tensor.elemwise import DimShuffle
 from clgraph.tensor.math import Dot, dot
 
 from .memory import last_step_read
-from .op import Scan
+from .op import Scan, scan_nodes
 
 
 @register("scan_drop_unused_outputs", 33, "fast_run")
 def drop_unused_outputs(fgraph):
-    for node in fgraph.toposort():
-        if node not in fgraph or not isinstance(node.op, Scan):
-            continue
+    for node in scan_nodes(fgraph):
         op = node.op
         kept = [j for j in range(op.n_outputs) if op.state_taps[j] or fgraph.clients(node.outputs[j])]
         if len(kept) < op.n_outputs:
@@ -39,11 +37,10 @@ def drop_unused_outputs(fgraph):
 
 @register("scan_push_out_products", 34, "fast_run")
 def push_out_products(fgraph):
-    for node in fgraph.toposort():
-        if node in fgraph and isinstance(node.op, Scan):
-            pushed = _pushed_out(node)
-            if pushed is not None:
-                fgraph.replace_all(list(zip(node.outputs, pushed.outputs)), check=False)
+    for node in scan_nodes(fgraph):
+        pushed = _pushed_out(node)
+        if pushed is not None:
+            fgraph.replace_all(list(zip(node.outputs, pushed.outputs)), check=False)
 
 
 def _pushed_out(node):
@@ -99,8 +96,8 @@ def push_out_sums(fgraph):
     else in the step) is a sum over the steps: the loop gives the g_t instead, and one
     product after it sums them, ``acc_0 + tensordot(e, g, [[0, 1], [0, 1]])`` (a
     gradient loop's sums for the weights), as one matrix product of the steps' rows."""
-    for node in fgraph.toposort():
-        while node in fgraph and isinstance(node.op, Scan) and not node.op.until:
+    for node in scan_nodes(fgraph):
+        while node is not None and not node.op.until:
             found = _sum_of_products(fgraph, node)
             if found is None:
                 break
