@@ -75,7 +75,8 @@ def rand(*shape, dtype="float64"):
 def test_passes_run_in_order_with_their_tags():
     assert [r.name for r in selected("fast_run")] == [
         "merge", "canonicalize", "stabilize", "constant_folding", "canonicalize_after_folding",
-        "merge_after_folding", "scan_drop_unused_outputs", "scan_push_out_products", "scan_push_out_sums", "gemm",
+        "merge_after_folding", "scan_drop_unused_outputs", "scan_push_out_invariants", "scan_push_out_products",
+        "scan_push_out_sums", "gemm",
         "scan_keep_last", "lazy_ifelse", "elemwise_fusion", "merge_after_fusion"]
     assert [r.name for r in selected("fast_compile")] == [
         "merge", "stabilize", "constant_folding", "merge_after_folding", "lazy_ifelse", "merge_after_fusion"]
@@ -84,7 +85,8 @@ def test_passes_run_in_order_with_their_tags():
     merges = ("merge", "merge_after_folding", "merge_after_fusion")
     assert all({"merge", "fast_run", "fast_compile"} <= REWRITES[name].tags for name in merges)
     assert [r.name for r in selected("fast_run", excluding="merge:canonicalize")] == [
-        "stabilize", "constant_folding", "scan_drop_unused_outputs", "scan_push_out_products", "scan_push_out_sums",
+        "stabilize", "constant_folding", "scan_drop_unused_outputs", "scan_push_out_invariants",
+        "scan_push_out_products", "scan_push_out_sums",
         "gemm", "scan_keep_last", "lazy_ifelse", "elemwise_fusion"]
 
 

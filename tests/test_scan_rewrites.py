@@ -1,5 +1,5 @@
 """The rewrites that take work out of loops (scan_drop_unused_outputs,
-scan_push_out_products) and the gradient loop reading the forward loop's results:
+scan_push_out_invariants, scan_push_out_products, scan_push_out_sums) and the gradient loop reading the forward loop's results:
 results unchanged, on the host reference and the default device, gradients included."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import pytest
 import clgraph
 import clgraph.tensor as T
 from clgraph.gradient import verify_grad
-from clgraph.graph.basic import graph_inputs, io_toposort
+from clgraph.graph.basic import Constant, graph_inputs, io_toposort
 from clgraph.scan_module.op import Scan
 from clgraph.tensor.math import Dot
 
@@ -65,6 +65,29 @@ def test_the_rnn_input_product_leaves_the_loop(mode):
     np.testing.assert_allclose(f(*values), numpy_rnn(*values), rtol=1e-4, atol=1e-5)
     values[0] = values[0][:2]   # other lengths: the same compiled loop
     np.testing.assert_allclose(f(*values), numpy_rnn(*values), rtol=1e-4, atol=1e-5)
+
+
+def test_what_the_step_computes_from_non_sequences_alone_leaves_the_loop(mode):
+    # bias[None, :], W.T and 2 * scale computed once; then x_t @ W.T leaves as a product
+    x, h0, W, bias, scale = T.tensor3("x"), T.matrix("h0"), T.matrix("W"), T.vector("bias"), T.scalar("scale")
+    h, _ = clgraph.scan(lambda xt, hp, W, bias, scale: T.tanh(T.dot(hp, W) + T.dot(xt, W.T) + bias[None, :])
+                        * (2 * scale), sequences=x, outputs_info=h0, non_sequences=[W, bias, scale])
+    f = clgraph.function([x, h0, W, bias, scale], h, mode=mode)
+    op = the_scan(f)
+    assert step_products(op) == [("other", "non-sequence")]
+    invariant = {id(v) for v in op.inner_inputs[op.shared_start:]}
+    step = io_toposort(op.inner_inputs, op.inner_outputs)
+    assert all(any(id(x) not in invariant and not isinstance(x, Constant) for x in n.inputs) for n in step)
+    xv, h0v, Wv, bv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 3, 4), (3, 4), (4, 4), (4,)))
+    hs, hv = [], h0v
+    for xt in xv:
+        hv = np.tanh(hv @ Wv + xt @ Wv.T + bv) * 0.8
+        hs.append(hv)
+    np.testing.assert_allclose(f(xv, h0v, Wv, bv, np.asarray(0.4, clgraph.config.floatX)), hs, rtol=1e-4, atol=1e-5)
+    verify_grad(lambda x, h0, W, bias: (clgraph.scan(
+        lambda xt, hp, W, bias: T.tanh(T.dot(hp, W.T) + xt + bias[None, :] * 2), sequences=x, outputs_info=h0,
+        non_sequences=[W, bias])[0][-1] ** 2).sum(),
+        [RNG.standard_normal(s) * 0.5 for s in ((4, 2, 3), (2, 3), (3, 3), (3,))], rng=RNG, mode=mode)
 
 
 def test_vector_entries_and_a_sequence_still_read_stay_right(mode):

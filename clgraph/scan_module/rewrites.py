@@ -3,6 +3,10 @@
 ``scan_drop_unused_outputs``: an output that is not fed back and that nothing reads is
 not computed (a gradient loop's gradients for inputs nobody asked about).
 
+``scan_push_out_invariants`` (Theano's PushOutNonSeqScan): what the step computes from
+non-sequences and constants alone (a bias broadcast to rows, a transposed weight) is
+computed once before the loop and read as a non-sequence.
+
 ``scan_push_out_products`` (Theano's PushOutSeqScan, for products): a step's
 ``dot(x_t, U)`` of a sequence entry and a non-sequence becomes one product of the whole
 sequence before the loop, ``dot(x, U)``, whose entries the loop then reads as a
@@ -14,7 +18,7 @@ step value over the steps, read only at its end, becomes one product after the l
 
 They drop the sequences and non-sequences the step no longer reads.
 """
-from clgraph.graph.basic import clone_replace, graph_inputs, io_toposort
+from clgraph.graph.basic import Constant, clone_replace, graph_inputs, io_toposort
 from clgraph.rewrite.basic import _scalar_name
 from clgraph.rewrite.db import register
 from clgraph.tensor.elemwise import DimShuffle
@@ -33,6 +37,40 @@ def drop_unused_outputs(fgraph):
             new = _rebuilt(node, [op.inner_outputs[j] for j in kept] + op.inner_outputs[op.n_outputs:], kept)
             fgraph.replace_all([(node.outputs[j], new.outputs[k]) for k, j in enumerate(kept)]
                                + list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):])), check=False)
+
+
+@register("scan_push_out_invariants", 33.5, "fast_run")
+def push_out_invariants(fgraph):
+    for node in scan_nodes(fgraph):
+        pushed = _invariants_pushed_out(node)
+        if pushed is not None:
+            fgraph.replace_all(list(zip(node.outputs, pushed.outputs)), check=False)
+
+
+def _invariants_pushed_out(node):
+    """A node of a Scan equal to ``node`` whose step reads what it computed from
+    non-sequences and constants alone as new non-sequences computed before the loop;
+    None if it computes nothing so."""
+    op = node.op
+    inner_others = op.inner_parts()[3]
+    outer_others = op.outer_parts(node.inputs)[3]
+    step = io_toposort(op.inner_inputs, op.inner_outputs)
+    invariant = {id(v) for v in inner_others}
+    computed = []   # the invariant nodes' outputs, in order
+    for n in step:
+        if n.inputs and all(id(x) in invariant or isinstance(x, Constant) for x in n.inputs):
+            invariant.update(id(v) for v in n.outputs)
+            computed += n.outputs
+    # those read by the rest of the step (or given out by it) become non-sequences
+    read = {id(x) for n in step if not all(id(v) in invariant for v in n.outputs) for x in n.inputs}
+    read |= {id(v) for v in op.inner_outputs}
+    frontier = [v for v in computed if id(v) in read]
+    if not frontier:
+        return None
+    entries = [v.type() for v in frontier]
+    inner_outputs = clone_replace(op.inner_outputs, dict(zip(frontier, entries)))
+    values = clone_replace(frontier, dict(zip(inner_others, outer_others)))
+    return _rebuilt(node, inner_outputs, range(op.n_outputs), new_others=(entries, values))
 
 
 @register("scan_push_out_products", 34, "fast_run")
@@ -63,11 +101,12 @@ def _pushed_out(node):
     return _rebuilt(node, inner_outputs, range(op.n_outputs), entries, whole)
 
 
-def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=()):
+def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=(), new_others=((), ())):
     """A node of a Scan like ``node``'s with the step graph's outputs ``inner_outputs``
     (its outputs ``kept_outputs``, then its shared updates), sequences ``new_sequences``
-    whose entries are ``new_entries``, and the outputs ``unfed`` no longer fed back (no
-    taps, no initial state); sequences and non-sequences the step no longer reads are
+    whose entries are ``new_entries``, the outputs ``unfed`` no longer fed back (no
+    taps, no initial state), and ``new_others``: (the step's inputs, their values)
+    of new non-sequences; sequences and non-sequences the step no longer reads are
     dropped."""
     op = node.op
     inner_seqs, _, shared, inner_others = op.inner_parts()
@@ -79,14 +118,14 @@ def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()
     kept_fed = [j for j in fed if j in kept_outputs and j not in unfed]
     tap_inputs = [v for j in kept_fed for v in op.inner_inputs[op.first_tap[j]:op.first_tap[j] + len(op.state_taps[j])]]
     inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + tap_inputs + shared
-                    + [inner_others[k] for k in others])
+                    + [inner_others[k] for k in others] + list(new_others[0]))
     new = Scan(inner_inputs, inner_outputs, len(seqs) + len(new_entries),
                [() if j in unfed else op.state_taps[j] for j in kept_outputs],
                op.n_shared, op.until, op.scan_name, op.mode, op.allow_gc, op.truncate_gradient)
     new.last_only = tuple(op.last_only[j] and j not in unfed for j in kept_outputs)
     return new.make_node(node.inputs[0], *[outer_seqs[k] for k in seqs], *new_sequences,
                          *[outer_initials[fed.index(j)] for j in kept_fed], *outer_shared,
-                         *[outer_others[k] for k in others])
+                         *[outer_others[k] for k in others], *new_others[1])
 
 
 @register("scan_push_out_sums", 34.5, "fast_run")
