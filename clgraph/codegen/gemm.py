@@ -78,20 +78,22 @@ def blocked_band(dtype):
 
 
 @lru_cache(maxsize=None)
-def blocked_gemm(dtype, width, vectors_only=False, epilogue=None):
+def blocked_gemm(dtype, width, vectors_only=False, epilogue=None, loop=False):
     """(kernel name, source) of the register-blocked GEMM on vectors of ``width``; the
     program also holds the kernel ``name + "_pack_b"``. With ``vectors_only`` the
     program holds only the kernels ``name + "_gemv"`` and ``"_gevm"``. ``epilogue``:
     (ElementwiseKernel, the input the product is, how each input is read: "a" an array
     of C's shape, "r" one row of C's width, "s" one element) of an operation applied to
     each result before it is stored; its other array inputs ``in{k}`` follow beta among
-    the kernel's arguments."""
+    the kernel's arguments. With ``loop``, the kernel is the loop of products of
+    gemm_blocked.c (``name`` ends in "_steps", its packing kernel is the name's stem
+    + "_pack_b"), its inputs ``in{k}`` followed each by its step in elements."""
     dtype = np.dtype(dtype)
     ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
     rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
     name = f"gemm_blocked_{dtype.name}_{rows}x{vectors}x{width}"
     fields = dict(vector_epilogue="", scalar_epilogue="", epilogue_params="", epilogue_kernel_params="",
-                  epilogue_args="")
+                  epilogue_args="", epilogue_call="", epilogue_loop_params="", epilogue_loop_args="")
     if epilogue is not None:
         kernel, position, reads = epilogue
         name += f"_{kernel.tag}_{position}{''.join(reads)}"
@@ -104,7 +106,14 @@ def blocked_gemm(dtype, width, vectors_only=False, epilogue=None):
             scalar_epilogue="{ const ga_ssize at_ = (c + j) - C; " + " ".join(scalar) + " }",
             epilogue_params="".join(f", const GLOBAL_MEM {ctype} *in{k}" for k in others),
             epilogue_kernel_params="".join(f", GLOBAL_MEM char *in{k}_base, ga_ssize in{k}_off" for k in others),
-            epilogue_args="".join(f", (const GLOBAL_MEM {ctype} *)(in{k}_base + in{k}_off)" for k in others))
+            epilogue_args="".join(f", (const GLOBAL_MEM {ctype} *)(in{k}_base + in{k}_off)" for k in others),
+            epilogue_call="".join(f", in{k}" for k in others),
+            epilogue_loop_params="".join(f", GLOBAL_MEM char *in{k}_base, ga_ssize in{k}_off, ga_ssize in{k}_step"
+                                         for k in others),
+            epilogue_loop_args="".join(f", (const GLOBAL_MEM {ctype} *)(in{k}_base + in{k}_off) + t * in{k}_step"
+                                       for k in others))
+    if loop:
+        name += "_loop"
     indent = "        "
     accumulators = [f"{vtype} acc{r}_{v} = ({vtype})(0);" for r in range(rows) for v in range(vectors)]
     # One pointer per row, from A: LLVM then keeps them in one induction variable (from
@@ -117,9 +126,9 @@ def blocked_gemm(dtype, width, vectors_only=False, epilogue=None):
                     + " ".join(f"acc{r}_{v} += a * b{v};" for v in range(vectors)) + " }")
     stores = [f"GEMM_OUT((C + (row0 + {r}) * sc0 + col0 + {v * width}), acc{r}_{v})"
               for r in range(rows) for v in range(vectors)]
-    return name, render(
+    return name + "_steps" if loop else name, render(
         "gemm_blocked.c", name=name, ctype=ctype, vtype=vtype, width=width, rows=rows, vectors=vectors,
-        matrix_kernels=int(not vectors_only), vector_kernels=int(vectors_only),
+        matrix_kernels=int(not vectors_only), vector_kernels=int(vectors_only), loop_kernel=int(loop),
         cols=vectors * width, band=blocked_band(dtype), pack_rows=PACK_ROWS, span_vectors=GEVM_VECTORS,
         load_elements=", ".join(f"(p)[{e}]" for e in range(width)),
         horizontal_sum=" + ".join(f"acc.s{e:x}" for e in range(width)),

@@ -17,7 +17,7 @@ from clgraph.graph.basic import Apply
 from clgraph.rewrite import register
 from clgraph.tensor.transfer import DeviceTensorType
 
-from .device_blas import GpuDot, GpuGemm, GpuMatMul
+from .device_blas import GpuDot, GpuGemm, GpuMatMul, _stacked
 from .device_ops import DeviceOp, GpuElemwise, Layout, likely_layouts, output_array
 
 
@@ -79,6 +79,45 @@ class GpuDotElemwise(DeviceOp):
         arrays = [x for k, x in zip(kernel.arrays, self._kernel_inputs(others, out)) if k != position]
         self.dot._gemm(out, a, b, epilogue=(kernel, position, reads, arrays))
         return [out]
+
+    def loop(self, states, first, tap, steps, b, others):
+        """Run ``steps`` steps of a loop whose step is this node on a = an earlier step's
+        result, in one launch (gemm_blocked.c's loop kernel): step t writes
+        ``states[(first + t) % len(states)]`` from a = ``states[(first + t + tap) %
+        len(states)]``, ``b`` and the elementwise node's other inputs ``others``, each
+        as (its value at step 0, the elements between two steps' values; 0: the same
+        value). Returns whether it ran; where the values do not fit (what ``perform``
+        would run as two kernels, a product longer than a K chunk, a tap that is not one
+        step's array), nothing ran."""
+        length, m, n = states.shape
+        context, dtype = states.context, states.dtype
+        slot = states[0]
+        values = [x for x, _ in others]
+        if not (states.c_contiguous and tuple(b.shape) == (n, n) and 0 < n <= gemm.K_CHUNK
+                and self.dot.epilogue_fits(context, slot, slot, b)):
+            return False
+        reads = self._reads(self._kernel_inputs(values, slot), (m, n))
+        if reads is None:
+            return False
+        kernel, width = self.elemwise.kernel, gemm.blocked_width(context.info, dtype)
+        position = kernel.arrays[self.at]
+        name, source = gemm.blocked_gemm(dtype, width, epilogue=(kernel, position, reads), loop=True)
+        launch = self.dot._kernel(context, (name, source))
+        cols = gemm.BLOCK_VECTORS * width
+        row_blocks, col_blocks = -(-m // gemm.BLOCK_ROWS), -(-n // cols)
+        # a group per compute unit, each owning its block rows for the whole loop
+        groups = min(row_blocks, context.info.compute_units)
+        size = -(-row_blocks // groups) * col_blocks
+        if size > launch.max_group_size:
+            return False
+        packed, _ = self.dot._packed(context, name[:-len("_steps")], source, _stacked(b, 2), cols)
+        arrays = []
+        for k, pair in zip(kernel.arrays, self._kernel_inputs(others, None)):
+            if k != position:
+                arrays += [pair[0], np.int64(pair[1])]
+        sizes = (m, n, n, steps, first, tap, length, m * n, n, n * cols)
+        launch((groups,), (size,), states, packed, *map(np.int64, sizes), dtype.type(1), *arrays, outputs=[states])
+        return True
 
     def likely_sources(self, node, context):
         """The plain GEMM program (the first K chunks of a long product, and packing)

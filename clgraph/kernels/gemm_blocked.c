@@ -27,6 +27,9 @@
  * shape read at the same element, or one-element arrays): C = f(alpha * A B + beta * C,
  * ...) in one pass, for a single product of one K chunk.
  *
+ * The rendering for loops holds ${name}_steps (the loop kernel below) and _pack_b in place
+ * of the product kernels.
+ *
  * Vectors are loaded and stored element by element: PoCL's vload/vstore/fma are calls
  * into its builtin library, which spill every accumulator; element accesses compile to
  * plain unaligned vector moves, and a * b + c to fused multiply-adds. */
@@ -39,23 +42,17 @@
         ${vector_epilogue} \
         GEMM_STORE(c, out_) }
 
-/* A program holds the matrix kernels (${name}, _batched, _pack_b) or the vector ones
- * (_gemv, _gevm): each is a long build, and a graph of matrix-vector products needs no
- * GEMM. */
+/* A program holds the matrix kernels (${name}, _batched, _pack_b), the loop kernels
+ * (_steps, _pack_b) or the vector ones (_gemv, _gevm): each is a long build, and a graph
+ * of matrix-vector products needs no GEMM. */
 #if ${matrix_kernels}
-DEVICE_FUNC INLINE void ${name}_blocks(GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
-                                       const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
-                                       ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
-                                       ${ctype} alpha, ${ctype} beta${epilogue_params})
+/* The block of C at (row_block, col_block), both within C. */
+DEVICE_FUNC INLINE void ${name}_block(ga_ssize row_block, ga_ssize col_block,
+                                      GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
+                                      const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
+                                      ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
+                                      ${ctype} alpha, ${ctype} beta${epilogue_params})
 {
-    const ga_ssize row_blocks = (M + ${rows} - 1) / ${rows};
-    const ga_ssize col_blocks = (N + ${cols} - 1) / ${cols};
-    const ga_ssize g = GLOBAL_ID_0;
-    if (g >= row_blocks * col_blocks)
-        return;
-    const ga_ssize band = g / (${band} * col_blocks), in_band = g % (${band} * col_blocks);
-    const ga_ssize band_rows = row_blocks - band * ${band} < ${band} ? row_blocks - band * ${band} : ${band};
-    const ga_ssize row_block = band * ${band} + in_band % band_rows, col_block = in_band / band_rows;
     const ga_ssize row0 = row_block * ${rows}, col0 = col_block * ${cols};
     const GLOBAL_MEM ${ctype} *b_panel = B + col_block * sbp;   /* B[k, col0 + j] = b_panel[k * sb0 + j] */
 
@@ -98,6 +95,56 @@ ${stores}
     }
 }
 
+#if ${loop_kernel}
+/* A loop of products, C_t = f(alpha * A_t B, in_k + t * in_k_step, ...) for steps
+ * t = 0 .. steps - 1, where
+ *
+ *     C_t = C + ((first + t) % length) * sc_step,  A_t = C + ((first + t + tap) % length) * sc_step
+ *
+ * (tap < 0 and first + tap >= 0: A_t is the result of an earlier step, or an initial
+ * state held before it): a recurrent layer's whole forward pass in one launch. Row i of
+ * C_t reads row i of A_t only, so a group owns a set of block rows for every step and
+ * waits only for its own work-items between steps (a barrier), never for another
+ * group: group g owns block rows g, g + G, g + 2G... of the G groups, its work-item l
+ * the block column l % col_blocks of block row g + (l / col_blocks) G. A_t and C_t have
+ * contiguous rows sc0 elements apart, B is packed, K is one chunk. */
+KERNEL void ${name}_steps(GLOBAL_MEM char *c_base, ga_ssize c_off,
+                          GLOBAL_MEM char *b_base, ga_ssize b_off,
+                          ga_ssize M, ga_ssize N, ga_ssize K, ga_ssize steps,
+                          ga_ssize first, ga_ssize tap, ga_ssize length, ga_ssize sc_step, ga_ssize sc0,
+                          ga_ssize sbp, ${ctype} alpha${epilogue_loop_params})
+{
+    GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
+    const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
+    const ga_ssize col_blocks = (N + ${cols} - 1) / ${cols};
+    const ga_ssize row_block = GID_0 + LID_0 / col_blocks * GDIM_0, col_block = LID_0 % col_blocks;
+    const int active = row_block * ${rows} < M;
+    for (ga_ssize t = 0; t < steps; ++t) {
+        if (active)
+            ${name}_block(row_block, col_block, C + (first + t) % length * sc_step,
+                          C + (first + t + tap) % length * sc_step, B, M, N, K, sc0, 1, ${cols}, sbp, sc0,
+                          alpha, (${ctype})0${epilogue_loop_args});
+        barrier(CLK_GLOBAL_MEM_FENCE);   /* the step's rows, written by the group, for the next */
+    }
+}
+#else
+/* Work-item g's block, in band order. */
+DEVICE_FUNC INLINE void ${name}_blocks(GLOBAL_MEM ${ctype} *C, const GLOBAL_MEM ${ctype} *A,
+                                       const GLOBAL_MEM ${ctype} *B, ga_ssize M, ga_ssize N, ga_ssize K,
+                                       ga_ssize sa0, ga_ssize sa1, ga_ssize sb0, ga_ssize sbp, ga_ssize sc0,
+                                       ${ctype} alpha, ${ctype} beta${epilogue_params})
+{
+    const ga_ssize row_blocks = (M + ${rows} - 1) / ${rows};
+    const ga_ssize col_blocks = (N + ${cols} - 1) / ${cols};
+    const ga_ssize g = GLOBAL_ID_0;
+    if (g >= row_blocks * col_blocks)
+        return;
+    const ga_ssize band = g / (${band} * col_blocks), in_band = g % (${band} * col_blocks);
+    const ga_ssize band_rows = row_blocks - band * ${band} < ${band} ? row_blocks - band * ${band} : ${band};
+    ${name}_block(band * ${band} + in_band % band_rows, in_band / band_rows, C, A, B, M, N, K,
+                  sa0, sa1, sb0, sbp, sc0, alpha, beta${epilogue_call});
+}
+
 KERNEL void ${name}(GLOBAL_MEM char *c_base, ga_ssize c_off,
                     GLOBAL_MEM char *a_base, ga_ssize a_off,
                     GLOBAL_MEM char *b_base, ga_ssize b_off,
@@ -124,6 +171,7 @@ KERNEL void ${name}_batched(GLOBAL_MEM char *c_base, ga_ssize c_off,
                    (const GLOBAL_MEM ${ctype} *)(b_base + b_off) + GID_1 * sb_batch + k0 * sb0,
                    M, N, k1 - k0, sa0, sa1, sb0, sbp, sc0, alpha, beta${epilogue_args});
 }
+#endif
 
 /* The panels of B that ${name} reads with sbp = K * ${cols}, sb0 = ${cols}:
  * out[z][p][k][j] = B[z][k, p * ${cols} + j] for a stack of B of K x N (any strides, B[z]

@@ -5,7 +5,8 @@ context. Each step calls it with views (a sequence's entry, a past value inside 
 output buffer) and copies its results into the preallocated output buffers on the
 device, so no value crosses to the host per step; only n_steps comes from the host, and
 an ``until`` condition is read back after each step. Once two steps launched the same
-kernels, later steps launch them directly (scan_module.replay).
+kernels, later steps launch them directly (scan_module.replay); a step that is one
+GEMM with an epilogue runs the whole loop in one launch (scan_module.whole_loop).
 """
 from clgraph.backends import empty, get_context
 from clgraph.compile.device_ops import OnContext
@@ -13,6 +14,7 @@ from clgraph.compile.placement import _keeps_on_host, register_device_implementa
 
 from .op import Scan, run_loop
 from .replay import ReplayedStep
+from .whole_loop import whole_loop
 
 
 class DeviceStorage:
@@ -39,8 +41,10 @@ class GpuScan(OnContext):
     """A Scan node run on device context ``context`` (n_steps, input 0, is a host value)."""
 
     def perform(self, node, inputs):
-        step = ReplayedStep(self.host_op.inner_function(self.context))
-        return run_loop(self.host_op, inputs, DeviceStorage(get_context(self.context)), step)
+        op = self.host_op
+        step = op.inner_function(self.context)
+        return run_loop(op, inputs, DeviceStorage(get_context(self.context)), ReplayedStep(step),
+                        whole_loop(op, step))
 
 
 register_device_implementation(Scan)(_keeps_on_host(

@@ -293,11 +293,13 @@ def _initial_buffer(storage, what, initial, depth, extra):
     return _Buffer(what, array, depth, storage)
 
 
-def run_loop(op, inputs, storage, step):
+def run_loop(op, inputs, storage, step, whole=None):
     """The outputs of ``op`` for ``inputs``, calling ``step(inputs, targets)`` once per
     step (the compiled step graph; ``targets``: where each result goes, None while
     unknown, so that a step may compute a result there); ``storage`` allocates the
-    buffers and copies values into them (not a value already in place)."""
+    buffers and copies values into them (not a value already in place). ``whole``:
+    a function ``(n_steps, sequences, buffers, non_sequences)`` that runs every step at
+    once where it can, and says whether it did (scan_module.whole_loop)."""
     n_steps = int(inputs[0])
     if n_steps < 0:
         raise ValueError(f"{op}: n_steps must not be negative, got {n_steps}")
@@ -314,7 +316,8 @@ def run_loop(op, inputs, storage, step):
     states = [_initial_buffer(storage, f"the update of shared value {k}", value[None, ...], 1, 1)
               for k, value in enumerate(shared)]
     done = n_steps
-    for t in range(n_steps):
+    ran = whole is not None and n_steps > 0 and whole(n_steps, sequences, buffers, non_sequences)
+    for t in range(0 if ran else n_steps):
         args = [storage.entry(seq, t) for seq in sequences]
         for buffer, taps in zip(buffers, op.state_taps):
             args += [buffer.read(t, k) for k in taps]
