@@ -56,13 +56,19 @@ def _invariants_pushed_out(node):
     outer_others = op.outer_parts(node.inputs)[3]
     step = io_toposort(op.inner_inputs, op.inner_outputs)
     invariant = {id(v) for v in inner_others}
+    fixed = set()   # what constants alone give: left in the step, where kernels inline constants
     computed = []   # the invariant nodes' outputs, in order
     for n in step:
-        if n.inputs and all(id(x) in invariant or isinstance(x, Constant) for x in n.inputs):
+        if not all(id(x) in invariant or id(x) in fixed or isinstance(x, Constant) for x in n.inputs):
+            continue
+        if any(id(x) in invariant for x in n.inputs):
             invariant.update(id(v) for v in n.outputs)
             computed += n.outputs
+        else:
+            fixed.update(id(v) for v in n.outputs)
     # those read by the rest of the step (or given out by it) become non-sequences
-    read = {id(x) for n in step if not all(id(v) in invariant for v in n.outputs) for x in n.inputs}
+    read = {id(x) for n in step if not all(id(v) in invariant or id(v) in fixed for v in n.outputs)
+            for x in n.inputs}
     read |= {id(v) for v in op.inner_outputs}
     frontier = [v for v in computed if id(v) in read]
     if not frontier:
