@@ -76,7 +76,7 @@ def test_passes_run_in_order_with_their_tags():
     assert [r.name for r in selected("fast_run")] == [
         "merge", "canonicalize", "stabilize", "constant_folding", "canonicalize_after_folding",
         "merge_after_folding", "scan_drop_unused_outputs", "scan_push_out_invariants", "scan_push_out_products",
-        "scan_push_out_sums", "gemm",
+        "scan_push_out_sums", "scan_carry_product_operands", "gemm",
         "scan_keep_last", "lazy_ifelse", "elemwise_fusion", "merge_after_fusion"]
     assert [r.name for r in selected("fast_compile")] == [
         "merge", "stabilize", "constant_folding", "merge_after_folding", "lazy_ifelse", "merge_after_fusion"]
@@ -86,7 +86,7 @@ def test_passes_run_in_order_with_their_tags():
     assert all({"merge", "fast_run", "fast_compile"} <= REWRITES[name].tags for name in merges)
     assert [r.name for r in selected("fast_run", excluding="merge:canonicalize")] == [
         "stabilize", "constant_folding", "scan_drop_unused_outputs", "scan_push_out_invariants",
-        "scan_push_out_products", "scan_push_out_sums",
+        "scan_push_out_products", "scan_push_out_sums", "scan_carry_product_operands",
         "gemm", "scan_keep_last", "lazy_ifelse", "elemwise_fusion"]
 
 
@@ -376,6 +376,15 @@ def test_canonical_rewrites_of_part_of_a_product():
     assert str(node.op) == "Elemwise{Composite{(fill(i2, (i0 * i1)) + (i0 * i1))}}"
     values = {x: rand(2, 3), y: rand(2, 3), z: rand(2, 3)}
     check_values(f, [x, y, z], [out], values, rtol=1e-12)
+
+
+def test_an_index_into_an_inserted_axis_is_dropped_with_the_axis():
+    x = T.dmatrix("x")
+    out = x.dimshuffle("x", 0, 1)[0] + x.dimshuffle("x", 1, 0)[-1].T
+    with config.change_flags(optimizer_excluding="elemwise_fusion"):
+        f = compile_host([x], out)
+    assert not [name for name in op_names(f) if "Subtensor" in name]
+    check_values(f, [x], [out], {x: rand(3, 3)})
 
 
 def test_dimshuffles_compose_into_one():

@@ -1,5 +1,6 @@
 """The rewrites that take work out of loops (scan_drop_unused_outputs,
-scan_push_out_invariants, scan_push_out_products, scan_push_out_sums) and the gradient loop reading the forward loop's results:
+scan_push_out_invariants, scan_push_out_products, scan_push_out_sums,
+scan_carry_product_operands) and the gradient loop reading the forward loop's results:
 results unchanged, on the host reference and the default device, gradients included."""
 import numpy as np
 import pytest
@@ -142,10 +143,10 @@ def test_the_gradient_loop_reads_what_the_forward_loop_computed(mode):
     assert not [n for n in step if "tanh" in str(n.op)]   # tanh's gradient reads h_t: no tanh again
     f = clgraph.function([x, h0, W, U], [gW, gU], mode=mode)
     forward, gradient = scans(f)
-    # what goes back to h_{t-1}, and the gradient at the step's pre-activation that
-    # the sums over the steps for W and U read after the loop; x's gradient, not asked
-    # for, is not computed
-    assert gradient.state_taps == ((-1,), ())
+    # the gradient at the step's pre-activation, carried (what goes back to h_{t-1} is
+    # its product with W.T, which the next step computes), which the sums over the steps
+    # for W and U read after the loop; x's gradient, not asked for, is not computed
+    assert gradient.state_taps == ((-1,),)
 
 
 def sum_of_products(n_steps=None):
@@ -212,3 +213,41 @@ def test_a_product_pushed_out_of_a_shorter_loop_reads_only_its_steps(mode):
     assert any("Subtensor" in str(v.owner.op) for v in product.inputs if v.owner is not None)   # x[:n]
     xv, Wv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((50, 3), (3, 4)))
     np.testing.assert_allclose(f(xv, Wv, 2), np.tanh(xv[:2] @ Wv), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("read", ["every step", "the last step", "the last step as a slice"])
+def test_an_output_that_is_a_product_is_carried_as_its_operand(mode, read):
+    # o_t = dot(tanh(o_{t-1} + x_t), B) from zeros: the loop carries d_t = tanh(o_{t-1} + x_t)
+    # and reads o_{t-1} as dot(d_{t-1}, B); the o_t are products of the d_t after the loop
+    x, B = T.tensor3("x"), T.matrix("B")
+    o, _ = clgraph.scan(lambda xt, op, B: T.dot(T.tanh(op + xt), B), sequences=x,
+                        outputs_info=T.zeros((x.shape[1], x.shape[2]), dtype=x.dtype), non_sequences=B)
+    out = {"every step": o, "the last step": o[-1], "the last step as a slice": o[-1:]}[read]
+    f = clgraph.function([x, B], out, mode=mode)
+    op = the_scan(f)
+    assert step_products(op) == [("other", "non-sequence")]   # dot(d_{t-1}, B), read by tanh
+    inner = io_toposort(op.inner_inputs, op.inner_outputs)
+    assert op.inner_outputs[0].owner in inner and "tanh" in str(op.inner_outputs[0].owner.op)
+    xv, Bv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 3, 4), (4, 4)))
+    hs, ov = [], np.zeros((3, 4), xv.dtype)
+    for xt in xv:
+        ov = np.tanh(ov + xt) @ Bv
+        hs.append(ov)
+    expected = {"every step": np.stack(hs), "the last step": hs[-1], "the last step as a slice": hs[-1:]}[read]
+    np.testing.assert_allclose(f(xv, Bv), expected, rtol=1e-4, atol=1e-5)
+    if read != "the last step":
+        assert f(xv[:0], Bv).shape == (0, 3, 4)   # no step: no o_t
+
+
+def test_a_product_output_that_does_not_start_at_zeros_stays(mode):
+    x, B, o0 = T.tensor3("x"), T.matrix("B"), T.matrix("o0")
+    o, _ = clgraph.scan(lambda xt, op, B: T.dot(T.tanh(op + xt), B), sequences=x, outputs_info=o0, non_sequences=B)
+    f = clgraph.function([x, B, o0], o, mode=mode)
+    assert step_products(the_scan(f)) == [("other", "non-sequence")]
+    assert the_scan(f).inner_outputs[0].owner.op.__class__ is Dot
+    xv, Bv, o0v = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((4, 3, 4), (4, 4), (3, 4)))
+    hs, ov = [], o0v
+    for xt in xv:
+        ov = np.tanh(ov + xt) @ Bv
+        hs.append(ov)
+    np.testing.assert_allclose(f(xv, Bv, o0v), hs, rtol=1e-4, atol=1e-5)

@@ -114,7 +114,8 @@ def canonicalize(fgraph):
     """Local algebraic simplifications, repeated until none applies: x * 1, x + 0,
     x - 0, x / 1, x ** 1 -> x; x * y / y -> x for floats (x filled to y's shape where y
     may broadcast it); -(-x) -> x; a DimShuffle of a DimShuffle -> one DimShuffle; an
-    identity DimShuffle or a cast to the same dtype -> its input; nested sums and
+    identity DimShuffle, a cast to the same dtype, or an index into the axis a DimShuffle
+    inserted -> its input; nested sums and
     products flattened, their constants combined into one; fills (Theano's
     broadcasts by ``second``) dropped where another input gives the shape anyway. A
     result replaces a variable only when their types are identical. It runs again after
@@ -216,6 +217,22 @@ def _identity_dimshuffle(node):
     return None
 
 
+def _index_of_inserted_axis(node):
+    """x.dimshuffle("x", ...)[0] -> x: an index into the first axis, which a DimShuffle inserted."""
+    from clgraph.tensor.shape_ops import get_scalar_constant_value
+    from clgraph.tensor.subtensor import Subtensor, get_idx_list
+
+    var = node.inputs[0] if isinstance(node.op, Subtensor) else None
+    if var is None or var.owner is None or not isinstance(var.owner.op, DimShuffle) \
+            or var.owner.op.new_order[0] != "x":
+        return None
+    key = get_idx_list(node.inputs[1:], node.op.idx_list)
+    if len(key) != 1 or isinstance(key[0], slice) or get_scalar_constant_value(key[0]) not in (0, -1):
+        return None
+    order, source = var.owner.op.new_order[1:], var.owner.inputs[0]
+    return source if list(order) == list(range(source.ndim)) else DimShuffle(source.ndim, order)(source)
+
+
 def _useless_cast(node):
     op = node.op
     if (type(op) is Elemwise and op.output_dtype is not None and op.scalar_op.name == "identity"
@@ -313,7 +330,7 @@ def _drop_fill(node):
 
 
 LOCAL_REWRITES = (_drop_neutral, _cancel_division, _double_negation, _merge_dimshuffles,
-                  _identity_dimshuffle, _useless_cast, _flatten, _combine_constants, _drop_fill)
+                  _identity_dimshuffle, _index_of_inserted_axis, _useless_cast, _flatten, _combine_constants, _drop_fill)
 
 # -- elementwise fusion -------------------------------------------------------------------
 

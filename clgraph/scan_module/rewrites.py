@@ -16,8 +16,16 @@ launches one kernel fewer.
 ``scan_push_out_sums``: a fed-back output that sums products of a sequence entry and a
 step value over the steps, read only at its end, becomes one product after the loop.
 
+``scan_carry_product_operands``: a fed-back output o_t = dot(X_t, B) (B a non-sequence,
+o starting at zeros) is carried as X instead: the step reads o_{t-1} as dot(X_{t-1}, B),
+which then starts the step (a gradient loop's o_t = dot(delta_t, W.T) becomes
+delta_t = f(dot(delta_{t-1}, W.T), ...), a GEMM with an epilogue that runs whole loops,
+scan_module.whole_loop), and the steps' o_t are products of the X_t after the loop.
+
 They drop the sequences and non-sequences the step no longer reads.
 """
+import numpy as np
+
 from clgraph.graph.basic import Constant, clone_replace, graph_inputs, io_toposort
 from clgraph.rewrite.basic import _scalar_name
 from clgraph.rewrite.db import register
@@ -107,13 +115,117 @@ def _pushed_out(node):
     return _rebuilt(node, inner_outputs, range(op.n_outputs), entries, whole)
 
 
-def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=(), new_others=((), ())):
+@register("scan_carry_product_operands", 34.7, "fast_run")
+def carry_product_operands(fgraph):
+    for node in scan_nodes(fgraph):
+        while node is not None and not node.op.until and not node.op.n_shared:
+            node = _operand_carried(fgraph, node)
+
+
+def _operand_carried(fgraph, node):
+    """Carry the first output of ``node`` that scan_carry_product_operands can; the new
+    Scan node, or None if there is none."""
+    import clgraph.tensor as T
+
+    op = node.op
+    _, initials, _, outer_others = op.outer_parts(node.inputs)
+    other_at = {id(v): k for k, v in enumerate(op.inner_parts()[3])}
+    fed = [j for j, taps in enumerate(op.state_taps) if taps]
+    for initial_at, j in enumerate(fed):
+        wraps, product = _unwrapped(op.inner_outputs[j])
+        if (op.state_taps[j] != (-1,) or op.last_only[j] or product.owner is None
+                or not isinstance(product.owner.op, Dot) or not _is_zeros(initials[initial_at])):
+            continue
+        x, b = product.owner.inputs
+        if x.ndim != 2 or b.ndim != 2 or id(b) not in other_at or x.dtype != product.dtype:
+            continue
+        b_outer = outer_others[other_at[id(b)]]
+        prev, prev_x = op.inner_inputs[op.first_tap[j]], x.type()
+        *inner_outputs, new_x = clone_replace(op.inner_outputs + [x], {prev: _wrapped(wraps, dot(prev_x, b))})
+        inner_outputs[j] = new_x
+        # outputs that are X already: the carried X serves them
+        twins = [k for k in range(op.n_outputs) if not op.state_taps[k] and op.inner_outputs[k] is x]
+        kept = [k for k in range(op.n_outputs) if k not in twins]
+        rows = initials[initial_at].shape[1 + _product_axis(wraps)]   # o_0 is zeros of dot(X_0, B)'s shape
+        start = T.zeros((rows, x.type.shape[1] or b_outer.shape[0]), dtype=x.dtype)
+        new = _rebuilt(node, [inner_outputs[k] for k in kept] + inner_outputs[op.n_outputs:], kept,
+                       carried=(j, prev_x, start[None]))
+        xs = new.outputs[kept.index(j)]
+        pairs = [(node.outputs[k], new.outputs[at]) for at, k in enumerate(kept) if k != j]
+        pairs += [(node.outputs[k], xs) for k in twins]
+        pairs += list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):]))
+        # the steps' o_t, as products of the X_t: the last one only where only it is read
+        out = node.outputs[j]
+        reads = [last_step_read(client, out) for client, _ in fgraph.clients(out)]
+        if reads and all(reads):
+            for (client, _), read in zip(fgraph.clients(out), reads):
+                value = (_wrapped(wraps, dot(xs[-1], b_outer)) if read == "item"
+                         else _wrapped(wraps, T.tensordot(xs[-1:], b_outer, axes=[[2], [0]]), lead=1))
+                pairs.append((client.outputs[0], _as_type(value, client.outputs[0].type)))
+        elif reads:
+            pairs.append((out, _as_type(_wrapped(wraps, T.tensordot(xs, b_outer, axes=[[2], [0]]), lead=1),
+                                        out.type)))
+        if any(value is None for _, value in pairs):
+            return None
+        fgraph.replace_all(pairs, check=False)
+        return new
+    return None
+
+
+def _unwrapped(var):
+    """(the DimShuffles that only insert axes around ``var``'s value, outermost first;
+    what they wrap)."""
+    wraps = []
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        order = var.owner.op.new_order
+        if [a for a in order if a != "x"] != list(range(var.owner.op.input_ndim)):
+            break
+        wraps.append(var.owner.op)
+        var = var.owner.inputs[0]
+    return wraps, var
+
+
+def _wrapped(wraps, var, lead=0):
+    """``var`` in ``wraps`` (from _unwrapped), past its first ``lead`` axes."""
+    for op in reversed(wraps):
+        order = tuple(range(lead)) + tuple(a if a == "x" else a + lead for a in op.new_order)
+        var = DimShuffle(op.input_ndim + lead, order)(var)
+    return var
+
+
+def _product_axis(wraps):
+    """Where the wrapped value's first axis lies in what ``wraps`` make of it."""
+    axis = 0
+    for op in reversed(wraps):
+        axis = op.new_order.index(axis)
+    return axis
+
+
+def _is_zeros(var):
+    """Whether ``var`` is zeros by construction (a constant, a fill or an allocation of 0)."""
+    from clgraph.tensor.elemwise import Elemwise
+    from clgraph.tensor.shape_ops import get_scalar_constant_value
+
+    if isinstance(var, Constant):
+        return not np.any(var.data)
+    node = var.owner
+    if node is None:
+        return False
+    if isinstance(node.op, DimShuffle):
+        return _is_zeros(node.inputs[0])
+    if isinstance(node.op, Elemwise) and node.op.scalar_op.name == "second":
+        return get_scalar_constant_value(node.inputs[1]) == 0
+    return type(node.op).__name__ == "Alloc" and get_scalar_constant_value(node.inputs[0]) == 0
+
+
+def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=(), new_others=((), ()),
+             carried=None):
     """A node of a Scan like ``node``'s with the step graph's outputs ``inner_outputs``
     (its outputs ``kept_outputs``, then its shared updates), sequences ``new_sequences``
     whose entries are ``new_entries``, the outputs ``unfed`` no longer fed back (no
-    taps, no initial state), and ``new_others``: (the step's inputs, their values)
-    of new non-sequences; sequences and non-sequences the step no longer reads are
-    dropped."""
+    taps, no initial state), ``new_others``: (the step's inputs, their values) of new
+    non-sequences, and ``carried``: (an output of one tap, its new tap input, its new
+    initial state); sequences and non-sequences the step no longer reads are dropped."""
     op = node.op
     inner_seqs, _, shared, inner_others = op.inner_parts()
     outer_seqs, outer_initials, outer_shared, outer_others = op.outer_parts(node.inputs)
@@ -122,7 +234,11 @@ def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()
     others = [k for k, v in enumerate(inner_others) if id(v) in read]
     fed = [j for j, taps in enumerate(op.state_taps) if taps]   # the outputs of the initial states
     kept_fed = [j for j in fed if j in kept_outputs and j not in unfed]
-    tap_inputs = [v for j in kept_fed for v in op.inner_inputs[op.first_tap[j]:op.first_tap[j] + len(op.state_taps[j])]]
+    taps = {j: op.inner_inputs[op.first_tap[j]:op.first_tap[j] + len(op.state_taps[j])] for j in kept_fed}
+    initials = {j: outer_initials[fed.index(j)] for j in kept_fed}
+    if carried is not None:
+        taps[carried[0]], initials[carried[0]] = [carried[1]], carried[2]
+    tap_inputs = [v for j in kept_fed for v in taps[j]]
     inner_inputs = ([inner_seqs[k] for k in seqs] + list(new_entries) + tap_inputs + shared
                     + [inner_others[k] for k in others] + list(new_others[0]))
     new = Scan(inner_inputs, inner_outputs, len(seqs) + len(new_entries),
@@ -130,7 +246,7 @@ def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=()
                op.n_shared, op.until, op.scan_name, op.mode, op.allow_gc, op.truncate_gradient)
     new.last_only = tuple(op.last_only[j] and j not in unfed for j in kept_outputs)
     return new.make_node(node.inputs[0], *[outer_seqs[k] for k in seqs], *new_sequences,
-                         *[outer_initials[fed.index(j)] for j in kept_fed], *outer_shared,
+                         *[initials[j] for j in kept_fed], *outer_shared,
                          *[outer_others[k] for k in others], *new_others[1])
 
 
