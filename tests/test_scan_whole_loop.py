@@ -46,8 +46,8 @@ def numpy_loop(step, x, h):
     return np.stack(hs)
 
 
-# (steps, rows, columns): an RNN's shape; blocks cut by both edges; a group owning
-# several block rows; one block row
+# (steps, rows, columns): an RNN's shape; blocks cut by both edges; several block rows
+# of one block column; one block row
 SHAPES = [(20, 32, 256), (9, 7, 19), (6, 40, 20), (5, 3, 16)]
 
 

@@ -105,9 +105,10 @@ class GpuDotElemwise(DeviceOp):
         launch = self.dot._kernel(context, (name, source))
         cols = gemm.BLOCK_VECTORS * width
         row_blocks, col_blocks = -(-m // gemm.BLOCK_ROWS), -(-n // cols)
-        # a group per compute unit, each owning its block rows for the whole loop
-        groups = min(row_blocks, context.info.compute_units)
-        size = -(-row_blocks // groups) * col_blocks
+        # a group per block row, owning it for the whole loop: the device's threads take
+        # groups as they come, so one that starts late still finds some (with a group per
+        # thread, a late one left the whole loop to the other, at half the speed)
+        groups, size = row_blocks, col_blocks
         if size > launch.max_group_size:
             return False
         packed, _ = self.dot._packed(context, name[:-len("_steps")], source, _stacked(b, 2), cols)

@@ -103,10 +103,9 @@ ${stores}
  *
  * (tap < 0 and first + tap >= 0: A_t is the result of an earlier step, or an initial
  * state held before it): a recurrent layer's whole forward pass in one launch. Row i of
- * C_t reads row i of A_t only, so a group owns a set of block rows for every step and
- * waits only for its own work-items between steps (a barrier), never for another
- * group: group g owns block rows g, g + G, g + 2G... of the G groups, its work-item l
- * the block column l % col_blocks of block row g + (l / col_blocks) G. A_t and C_t have
+ * C_t reads row i of A_t only, so a group owns a block row for every step and waits
+ * only for its own work-items between steps (a barrier), never for another group:
+ * group g owns block row g, its work-item l the block column l. A_t and C_t have
  * contiguous rows sc0 elements apart, B is packed, K is one chunk. */
 KERNEL void ${name}_steps(GLOBAL_MEM char *c_base, ga_ssize c_off,
                           GLOBAL_MEM char *b_base, ga_ssize b_off,
@@ -116,14 +115,9 @@ KERNEL void ${name}_steps(GLOBAL_MEM char *c_base, ga_ssize c_off,
 {
     GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
     const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
-    const ga_ssize col_blocks = (N + ${cols} - 1) / ${cols};
-    const ga_ssize row_block = GID_0 + LID_0 / col_blocks * GDIM_0, col_block = LID_0 % col_blocks;
-    const int active = row_block * ${rows} < M;
     for (ga_ssize t = 0; t < steps; ++t) {
-        if (active)
-            ${name}_block(row_block, col_block, C + (first + t) % length * sc_step,
-                          C + (first + t + tap) % length * sc_step, B, M, N, K, sc0, 1, ${cols}, sbp, sc0,
-                          alpha, (${ctype})0${epilogue_loop_args});
+        ${name}_block(GID_0, LID_0, C + (first + t) % length * sc_step, C + (first + t + tap) % length * sc_step,
+                      B, M, N, K, sc0, 1, ${cols}, sbp, sc0, alpha, (${ctype})0${epilogue_loop_args});
         barrier(CLK_GLOBAL_MEM_FENCE);   /* the step's rows, written by the group, for the next */
     }
 }
