@@ -47,12 +47,14 @@ def drop_unused_outputs(fgraph):
                                + list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):])), check=False)
 
 
-@register("scan_push_out_invariants", 33.5, "fast_run")
-def push_out_invariants(fgraph):
-    for node in scan_nodes(fgraph):
-        pushed = _invariants_pushed_out(node)
-        if pushed is not None:
-            fgraph.replace_all(list(zip(node.outputs, pushed.outputs)), check=False)
+def _each_loop_rebuilt(rebuild):
+    """A pass putting ``rebuild(node)`` in place of each Scan node where it gives one."""
+    def rewrite(fgraph):
+        for node in scan_nodes(fgraph):
+            new = rebuild(node)
+            if new is not None:
+                fgraph.replace_all(list(zip(node.outputs, new.outputs)), check=False)
+    return rewrite
 
 
 def _invariants_pushed_out(node):
@@ -87,14 +89,6 @@ def _invariants_pushed_out(node):
     return _rebuilt(node, inner_outputs, range(op.n_outputs), new_others=(entries, values))
 
 
-@register("scan_push_out_products", 34, "fast_run")
-def push_out_products(fgraph):
-    for node in scan_nodes(fgraph):
-        pushed = _pushed_out(node)
-        if pushed is not None:
-            fgraph.replace_all(list(zip(node.outputs, pushed.outputs)), check=False)
-
-
 def _pushed_out(node):
     """A node of a Scan equal to ``node`` whose step reads its products of a sequence
     entry and a non-sequence as sequences computed before the loop; None if it has none."""
@@ -115,10 +109,16 @@ def _pushed_out(node):
     return _rebuilt(node, inner_outputs, range(op.n_outputs), entries, whole)
 
 
+push_out_invariants = register("scan_push_out_invariants", 33.5, "fast_run")(_each_loop_rebuilt(_invariants_pushed_out))
+push_out_products = register("scan_push_out_products", 34, "fast_run")(_each_loop_rebuilt(_pushed_out))
+
+
 @register("scan_carry_product_operands", 34.7, "fast_run")
 def carry_product_operands(fgraph):
     for node in scan_nodes(fgraph):
-        while node is not None and not node.op.until and not node.op.n_shared:
+        for _ in range(node.op.n_outputs):   # each output once at most
+            if node is None or node.op.until or node.op.n_shared:
+                break
             node = _operand_carried(fgraph, node)
 
 
@@ -137,7 +137,8 @@ def _operand_carried(fgraph, node):
                 or not isinstance(product.owner.op, Dot) or not _is_zeros(initials[initial_at])):
             continue
         x, b = product.owner.inputs
-        if x.ndim != 2 or b.ndim != 2 or id(b) not in other_at or x.dtype != product.dtype:
+        if (x.ndim != 2 or b.ndim != 2 or id(b) not in other_at or x.dtype != product.dtype
+                or (x.owner is not None and isinstance(x.owner.op, Dot))):   # a product of products: no gain
             continue
         b_outer = outer_others[other_at[id(b)]]
         prev, prev_x = op.inner_inputs[op.first_tap[j]], x.type()
