@@ -161,3 +161,19 @@ def test_the_gradient_through_a_whole_loop_matches_the_float64_one_step_by_step(
         assert loop_launches(launched) - before == (2 if dtype == "float32" else 0)
     for low, high in zip(results["float32"], results["float64"]):
         np.testing.assert_allclose(low, high, rtol=1e-4, atol=1e-5)
+
+
+def test_the_step_is_matched_once_then_every_call_runs_the_whole_loop(launched, monkeypatch):
+    from clgraph.scan_module import device
+
+    matched = []
+    match = device.whole_loop
+    monkeypatch.setattr(device, "whole_loop", lambda op, step: matched.append(op) or match(op, step))
+    x, h0, W = T.ftensor3("x"), T.fmatrix("h0"), T.fmatrix("W")
+    h, _ = clgraph.scan(lambda xt, hp, W: T.tanh(T.dot(hp, W) + xt), sequences=x, outputs_info=h0, non_sequences=W)
+    f = clgraph.function([x, h0, W], h[-1])
+    xv, h0v, Wv = floats(4, 6, 8), floats(6, 8), floats(8, 8, scale=0.3)
+    expected = numpy_loop(lambda xt, hp: np.tanh(hp @ Wv + xt), xv, h0v)[-1]
+    for _ in range(3):
+        np.testing.assert_allclose(f(xv, h0v, Wv), expected, rtol=1e-4, atol=1e-5)
+    assert len(matched) == 1 and loop_launches(launched) == 3

@@ -85,9 +85,9 @@ def blocked_gemm(dtype, width, vectors_only=False, epilogue=None, loop=False):
     (ElementwiseKernel, the input the product is, how each input is read: "a" an array
     of C's shape, "r" one row of C's width, "s" one element) of an operation applied to
     each result before it is stored; its other array inputs ``in{k}`` follow beta among
-    the kernel's arguments. With ``loop``, the kernel is the loop of products of
-    gemm_blocked.c (``name`` ends in "_steps", its packing kernel is the name's stem
-    + "_pack_b"), its inputs ``in{k}`` followed each by its step in elements."""
+    the kernel's arguments. With ``loop``, the program holds the loop of products of
+    gemm_blocked.c as ``name + "_steps"`` (its inputs ``in{k}`` followed each by its
+    step in elements) beside ``name + "_pack_b"``."""
     dtype = np.dtype(dtype)
     ctype, vtype = c_name(dtype), f"{_OPENCL_NAMES[dtype.name]}{width}"
     rows, vectors = BLOCK_ROWS, BLOCK_VECTORS
@@ -126,7 +126,7 @@ def blocked_gemm(dtype, width, vectors_only=False, epilogue=None, loop=False):
                     + " ".join(f"acc{r}_{v} += a * b{v};" for v in range(vectors)) + " }")
     stores = [f"GEMM_OUT((C + (row0 + {r}) * sc0 + col0 + {v * width}), acc{r}_{v})"
               for r in range(rows) for v in range(vectors)]
-    return name + "_steps" if loop else name, render(
+    return name, render(
         "gemm_blocked.c", name=name, ctype=ctype, vtype=vtype, width=width, rows=rows, vectors=vectors,
         matrix_kernels=int(not vectors_only), vector_kernels=int(vectors_only), loop_kernel=int(loop),
         cols=vectors * width, band=blocked_band(dtype), pack_rows=PACK_ROWS, span_vectors=GEVM_VECTORS,

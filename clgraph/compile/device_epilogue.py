@@ -102,7 +102,7 @@ class GpuDotElemwise(DeviceOp):
         kernel, width = self.elemwise.kernel, gemm.blocked_width(context.info, dtype)
         position = kernel.arrays[self.at]
         name, source = gemm.blocked_gemm(dtype, width, epilogue=(kernel, position, reads), loop=True)
-        launch = self.dot._kernel(context, (name, source))
+        launch = self.dot._kernel(context, (name + "_steps", source))
         cols = gemm.BLOCK_VECTORS * width
         row_blocks, col_blocks = -(-m // gemm.BLOCK_ROWS), -(-n // cols)
         # a group per block row, owning it for the whole loop: the device's threads take
@@ -111,13 +111,13 @@ class GpuDotElemwise(DeviceOp):
         groups, size = row_blocks, col_blocks
         if size > launch.max_group_size:
             return False
-        packed, _ = self.dot._packed(context, name[:-len("_steps")], source, _stacked(b, 2), cols)
+        packed, _ = self.dot._packed(context, name, source, _stacked(b, 2), cols)
         arrays = []
         for k, pair in zip(kernel.arrays, self._kernel_inputs(others, None)):
             if k != position:
                 arrays += [pair[0], np.int64(pair[1])]
         sizes = (m, n, n, steps, first, tap, length, m * n, n, n * cols)
-        launch((groups,), (size,), states, packed, *map(np.int64, sizes), dtype.type(1), *arrays, outputs=[states])
+        launch((groups,), (size,), states, packed, *map(np.int64, sizes), *arrays, outputs=[states])
         return True
 
     def likely_sources(self, node, context):

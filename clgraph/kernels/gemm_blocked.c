@@ -96,7 +96,7 @@ ${stores}
 }
 
 #if ${loop_kernel}
-/* A loop of products, C_t = f(alpha * A_t B, in_k + t * in_k_step, ...) for steps
+/* A loop of products, C_t = f(A_t B, in_k + t * in_k_step, ...) for steps
  * t = 0 .. steps - 1, where
  *
  *     C_t = C + ((first + t) % length) * sc_step,  A_t = C + ((first + t + tap) % length) * sc_step
@@ -111,13 +111,13 @@ KERNEL void ${name}_steps(GLOBAL_MEM char *c_base, ga_ssize c_off,
                           GLOBAL_MEM char *b_base, ga_ssize b_off,
                           ga_ssize M, ga_ssize N, ga_ssize K, ga_ssize steps,
                           ga_ssize first, ga_ssize tap, ga_ssize length, ga_ssize sc_step, ga_ssize sc0,
-                          ga_ssize sbp, ${ctype} alpha${epilogue_loop_params})
+                          ga_ssize sbp${epilogue_loop_params})
 {
     GLOBAL_MEM ${ctype} *C = (GLOBAL_MEM ${ctype} *)(c_base + c_off);
     const GLOBAL_MEM ${ctype} *B = (const GLOBAL_MEM ${ctype} *)(b_base + b_off);
     for (ga_ssize t = 0; t < steps; ++t) {
         ${name}_block(GID_0, LID_0, C + (first + t) % length * sc_step, C + (first + t + tap) % length * sc_step,
-                      B, M, N, K, sc0, 1, ${cols}, sbp, sc0, alpha, (${ctype})0${epilogue_loop_args});
+                      B, M, N, K, sc0, 1, ${cols}, sbp, sc0, (${ctype})1, (${ctype})0${epilogue_loop_args});
         barrier(CLK_GLOBAL_MEM_FENCE);   /* the step's rows, written by the group, for the next */
     }
 }

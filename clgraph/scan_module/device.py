@@ -40,11 +40,14 @@ class DeviceStorage:
 class GpuScan(OnContext):
     """A Scan node run on device context ``context`` (n_steps, input 0, is a host value)."""
 
+    _whole = None   # (the step's whole-loop function, or None), matched at the first call
+
     def perform(self, node, inputs):
         op = self.host_op
-        step = op.inner_function(self.context)
-        return run_loop(op, inputs, DeviceStorage(get_context(self.context)), ReplayedStep(step),
-                        whole_loop(op, step))
+        step = op.inner_function(self.context)   # compiled once: the match holds for every call
+        if self._whole is None:
+            self._whole = (whole_loop(op, step),)
+        return run_loop(op, inputs, DeviceStorage(get_context(self.context)), ReplayedStep(step), self._whole[0])
 
 
 register_device_implementation(Scan)(_keeps_on_host(

@@ -24,13 +24,13 @@ scan_module.whole_loop), and the steps' o_t are products of the X_t after the lo
 
 They drop the sequences and non-sequences the step no longer reads.
 """
-import numpy as np
 
 from clgraph.graph.basic import Constant, clone_replace, graph_inputs, io_toposort
-from clgraph.rewrite.basic import _scalar_name
+from clgraph.rewrite.basic import _is_filled_with, _scalar_name
 from clgraph.rewrite.db import register
-from clgraph.tensor.elemwise import DimShuffle
+from clgraph.tensor.elemwise import DimShuffle, beneath_dimshuffles
 from clgraph.tensor.math import Dot, dot
+from clgraph.tensor.shape_ops import Alloc
 
 from .memory import last_step_read
 from .op import Scan, scan_nodes
@@ -153,7 +153,7 @@ def _operand_carried(fgraph, node):
                        carried=(j, prev_x, start[None]))
         xs = new.outputs[kept.index(j)]
         pairs = [(node.outputs[k], new.outputs[at]) for at, k in enumerate(kept) if k != j]
-        pairs += [(node.outputs[k], xs) for k in twins]
+        pairs += [(node.outputs[k], _as_type(xs, node.outputs[k].type)) for k in twins]
         pairs += list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):]))
         # the steps' o_t, as products of the X_t: the last one only where only it is read
         out = node.outputs[j]
@@ -203,20 +203,15 @@ def _product_axis(wraps):
 
 
 def _is_zeros(var):
-    """Whether ``var`` is zeros by construction (a constant, a fill or an allocation of 0)."""
-    from clgraph.tensor.elemwise import Elemwise
-    from clgraph.tensor.shape_ops import get_scalar_constant_value
-
-    if isinstance(var, Constant):
-        return not np.any(var.data)
+    """Whether ``var`` is zeros by construction: a constant, a fill or an allocation of
+    one (broadcast by DimShuffles or not)."""
+    var = beneath_dimshuffles(var)
     node = var.owner
-    if node is None:
-        return False
-    if isinstance(node.op, DimShuffle):
-        return _is_zeros(node.inputs[0])
-    if isinstance(node.op, Elemwise) and node.op.scalar_op.name == "second":
-        return get_scalar_constant_value(node.inputs[1]) == 0
-    return type(node.op).__name__ == "Alloc" and get_scalar_constant_value(node.inputs[0]) == 0
+    if node is not None and _scalar_name(node) == "second":
+        var = node.inputs[1]
+    elif node is not None and isinstance(node.op, Alloc):
+        var = node.inputs[0]
+    return _is_filled_with(var, 0)
 
 
 def _rebuilt(node, inner_outputs, kept_outputs, new_entries=(), new_sequences=(), unfed=(), new_others=((), ()),
