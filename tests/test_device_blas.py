@@ -168,6 +168,19 @@ def test_blocked_gemm_accumulates_over_k_chunks(dtype):
     check(out.get(), a @ b, dtype)
 
 
+@pytest.mark.parametrize("rows", [1, 2, gemm.BLOCK_ROWS + 1, 4 * gemm.BLOCK_ROWS - 1, gemm.PACK_MIN + 1])
+def test_blocks_cut_by_the_last_row_write_only_their_rows(rows):
+    """A block cut by the last row computes whole (its rows past M read row M - 1) and
+    stores only the rows within C: the rows after it, in the same buffer, are kept."""
+    context = get_context("opencl0:0")
+    a, b, c = random((rows, 70), "float32", 1), random((70, 40), "float32", 2), random((rows + 9, 40), "float32", 3)
+    out = to_device(c, context)
+    GpuDot()._gemm(out[:rows], to_device(a, context), to_device(b, context), alpha=2, beta=0.5)
+    expected = c.copy()
+    expected[:rows] = 2 * a @ b + 0.5 * c[:rows]
+    check(out.get(), expected, "float32")
+
+
 def test_blocked_kernels_on_16_wide_vectors(monkeypatch):
     """float16 vectors, as AVX-512 devices get (float32 uses 8 here, float64 4)."""
     monkeypatch.setattr(gemm, "blocked_width", lambda device, dtype: 16)

@@ -13,8 +13,9 @@
  * ${cols} columns, B[k, n] = B[(n / ${cols}) * sbp + k * sb0 + n % ${cols}]: a matrix with contiguous
  * rows (sbp = ${cols}) or the contiguous panels that ${name}_pack_b writes (sbp = K * ${cols},
  * sb0 = ${cols}), which L1 holds whatever the row stride of B (a power-of-two stride puts a
- * whole unpacked panel in one cache set). Blocks cut by the matrix edge take a slower
- * path: whole vectors where they fit, then scalars.
+ * whole unpacked panel in one cache set). A block cut by the last row takes the fast
+ * path (its rows past M read row M - 1 and are not stored); one cut by the last column
+ * a slower path: whole vectors where they fit, then scalars.
  *
  * ${name} computes one product; ${name}_batched a stack of them, product z = GID_1 (the
  * second grid axis) reading A, B and writing C sa_batch, sb_batch, sc_batch elements past
@@ -56,7 +57,7 @@ DEVICE_FUNC INLINE void ${name}_block(ga_ssize row_block, ga_ssize col_block,
     const ga_ssize row0 = row_block * ${rows}, col0 = col_block * ${cols};
     const GLOBAL_MEM ${ctype} *b_panel = B + col_block * sbp;   /* B[k, col0 + j] = b_panel[k * sb0 + j] */
 
-    if (row0 + ${rows} <= M && col0 + ${cols} <= N) {
+    if (col0 + ${cols} <= N) {
 ${accumulators}
 ${row_pointers}
         const GLOBAL_MEM ${ctype} *b = b_panel;
