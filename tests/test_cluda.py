@@ -184,7 +184,7 @@ KERNEL void other_source(GLOBAL_MEM char *out_base, ga_ssize out_off)
 STRIDED_COPIES = dict(strided_copy_source(ndim, src, dst) for ndim, src, dst in [
     (1, "float32", "float32"), (2, "float16", "float32"), (3, "float32", "float16"),
     (2, "int64", "float64"), (1, "bool", "float32"), (2, "float32", "bool"), (4, "uint8", "int16"),
-])
+]) | dict([strided_copy_source(3, "float32", "float32", 32, True), strided_copy_source(2, "float16", "float64", 32)])
 
 
 @needs_nvcc

@@ -273,6 +273,18 @@ def test_copy_is_contiguous_and_independent(context, name):
     np.testing.assert_array_equal(c.get(), expected)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_copies_of_long_rows_in_runs(context, dtype):
+    """Rows longer than a CPU work-item's run of elements and not a multiple of it: whole
+    runs, then the rest of the row; the innermost axis contiguous or not, and cast."""
+    host = sample((3, 5, 2 * 32 + 7), dtype)
+    a = to_device(host, context)
+    for make in (lambda x: x[::-1], lambda x: x[:, 1::2, 3:], lambda x: x.transpose(1, 2, 0),
+                 lambda x: x[..., ::-3]):
+        np.testing.assert_array_equal(make(a).copy().get(), make(host))
+        np.testing.assert_array_equal(make(a).astype("float64").get(), make(host).astype("float64"))
+
+
 ASTYPE_CASES = [
     ("float16", "float32", [-2.5, 0.0, 1e-4, 65504.0, 3.140625, -0.0]),
     ("float32", "float16", [1.0, -2.5, 2049.0, 2051.0, 4097.0, 1e-8, 65520.0, -1e6, np.nan]),

@@ -68,7 +68,8 @@ def all_operations_node(dtype, layout):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_operation_matches_numpy(dtype, layout):
     inputs, outputs, labels = all_operations_node(dtype, layout)
-    data = values(dtype, (5, 7), layout)
+    # rows of 71: on CPUs, whole runs of a work-item's elements, then the rest of the row
+    data = values(dtype, (5, 71), layout)
     args = [data[k] for k in "abpq"]
     device = clgraph.function(inputs, outputs)
     assert any(isinstance(n.op, GpuElemwise) for n in device.maker.fgraph.toposort())
@@ -78,6 +79,17 @@ def test_every_operation_matches_numpy(dtype, layout):
         assert got.dtype == expected.dtype, label
         np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance, equal_nan=True,
                                    err_msg=f"{label} on {dtype}, {layout} inputs")
+
+
+def test_innermost_strides_of_one_zero_and_any():
+    """One kernel reading a contiguous row, a broadcast column and a reversed strided
+    view (innermost strides 1, 0 and -2 elements), on rows longer than a CPU run."""
+    x, c, y = T.fmatrix("x"), T.fcol("c"), T.fmatrix("y")
+    f = clgraph.function([x, c, y], (x + c) * y[:, ::-2] - 2 * c)
+    rng = np.random.default_rng(1)
+    a, col, b = (rng.uniform(-2, 2, shape).astype("float32") for shape in [(6, 75), (6, 1), (6, 150)])
+    assert any(isinstance(n.op, GpuElemwise) for n in f.maker.fgraph.toposort())
+    np.testing.assert_allclose(f(a, col, b), (a + col) * b[:, ::-2] - 2 * col, rtol=1e-6)
 
 
 def test_casts_mixed_dtypes_half_and_nan():
@@ -117,13 +129,19 @@ def test_kernel_source_of_a_function():
     f = clgraph.function([a, b], (a + b) * a)
     opencl = clgraph.printing.kernel_source(f, "opencl")
     cuda = clgraph.printing.kernel_source(f, "cuda")
-    assert opencl and cuda and set(cuda) <= set(opencl)
+    assert opencl and cuda
     assert all("KERNEL void " + name + "(" in source for name, source in opencl.items())
     assert not any("vload" in source for source in cuda.values())
+    assert any("_strided2(" in source for source in cuda.values())   # GPUs: an element per work-item
     from clgraph.backends import get_context
 
-    if get_context().info.kind == "CPU" and get_context().api == "opencl":   # PoCL: vector types
+    if get_context().info.kind == "CPU" and get_context().api == "opencl":
+        # PoCL: vector types, and runs of elements per work-item in the strided kernel
         assert any("vload" in source and "vstore" in source for source in opencl.values())
+        assert any("_strided2_run" in name for name in opencl) and set(cuda) - set(opencl) == {
+            name for name in cuda if "_strided2" in name}
+    else:
+        assert set(cuda) <= set(opencl)
     with pytest.raises(ValueError, match="dialect must be 'opencl' or 'cuda', got 'metal'"):
         clgraph.printing.kernel_source(f, "metal")
 

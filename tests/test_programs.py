@@ -154,7 +154,8 @@ def test_build_failure_carries_dialect_device_options_log_and_numbered_source(ke
 
 def test_render_fills_template_fields():
     source = render("strided_copy.c", name="copy", dst_type="ga_float", dim_params=", ga_ssize dim0, ga_ssize str0",
-                    index_lines="        at += rest * str0;", store="dst[i] = 1")
+                    index_lines="", store="dst[i] = 1", run=1, inner_dim="dim0", inner_stride="str0")
     assert "GLOBAL_MEM ga_float *dst" in source and "${" not in source
     with pytest.raises(KeyError, match="store"):
-        render("strided_copy.c", name="copy", dst_type="ga_float", dim_params="", index_lines="")
+        render("strided_copy.c", name="copy", dst_type="ga_float", dim_params="", index_lines="", run=1,
+               inner_dim="dim0", inner_stride="str0")

@@ -174,18 +174,25 @@ class ElementwiseKernel:
         return name, render("elemwise_vector.c", name=name, params=self._params(), width=width,
                             pointers=self._pointers(), vector_body=vector_body, body=body)
 
-    def strided(self, ndim):
-        """(kernel name, source) for inputs of any element strides over ``ndim`` dims;
-        arguments after n: the dims, then each input's stride per dim."""
-        name = f"{self.tag}_strided{ndim}"
+    def strided(self, ndim, run=1, inner=None):
+        """(kernel name, source) for inputs of any element strides over ``ndim`` dims,
+        a work-item a ``run`` of elements along the innermost dim; arguments after n:
+        the dims, then each input's stride per dim. ``inner``: per array input, its
+        innermost stride as "1", "0" or "s" (the argument), a constant of the kernel
+        where it is one (default: all "s")."""
+        inner = inner or "s" * len(self.arrays)
+        name = f"{self.tag}_strided{ndim}" + (f"_run{run}_{inner}" if run > 1 else "")
+        last = ndim - 1
         dim_params = "".join(f", ga_ssize dim{d}" for d in range(ndim))
         dim_params += "".join(f", ga_ssize s{k}_{d}" for k in self.arrays for d in range(ndim))
-        index_lines = unravel("rest", ndim, "dim{d}", [(f"o{k}", f"s{k}_{{d}}") for k in self.arrays], indent=8)
-        body = self._scalar_body(lambda k: f"o{k}")
-        return name, render("elemwise_strided.c", name=name, params=self._params(), ndim=ndim,
+        index_lines = unravel("rest", last, "dim{d}", [(f"o{k}", f"s{k}_{{d}}") for k in self.arrays], indent=8)
+        steps = {k: f"s{k}_{last}" if kind == "s" else kind for k, kind in zip(self.arrays, inner)}
+        advance = " ".join(f"o{k} += {step};" for k, step in steps.items() if step != "0")
+        return name, render("elemwise_strided.c", name=name, params=self._params(), ndim=ndim, run=run, last=last,
                             pointers=self._pointers(), dim_params=dim_params,
-                            offsets="".join(f", o{k} = 0" for k in self.arrays),
-                            index_lines=index_lines, body=body)
+                            offsets="".join(f", o{k} = j0 * {step}" for k, step in steps.items()),
+                            index_lines=index_lines, body=self._scalar_body(lambda k: f"o{k}", " " * 16),
+                            advance=" " * 16 + advance)
 
 
 __all__ = ["ElementwiseKernel", "NoDeviceCode", "collapse_dims"]

@@ -20,6 +20,10 @@ from clgraph.tensor.transfer import DeviceTensorType, type_on
 from clgraph.tensor.type import TensorType
 
 _GROUP_SIZE = 256
+# Elements per work-item of the strided elementwise kernels on CPUs (see
+# elemwise_strided.c): a bias row added to a 3200 x 256 matrix ran 8 times faster than
+# at one each, on PoCL.
+_CPU_RUN = 32
 
 
 class DeviceOp(Op):
@@ -375,7 +379,10 @@ class GpuElemwise(DeviceOp):
                     for d in range(len(shape))] for x in inputs]
         dims, strides = collapse_dims(shape, strides)
         extra = tuple(np.int64(v) for v in dims) + tuple(np.int64(v) for s in strides for v in s)
-        return ("strided", len(dims)), n, 0, extra
+        if context.info.kind != "CPU":
+            return ("strided", len(dims)), n, 0, extra
+        inner = "".join(str(s[-1]) if s[-1] in (0, 1) else "s" for s in strides)
+        return ("strided", len(dims), _CPU_RUN, inner), n // dims[-1] * -(-dims[-1] // _CPU_RUN), 0, extra
 
     def likely_sources(self, node, context):
         inputs = likely_layouts(node.inputs, context)
@@ -388,7 +395,8 @@ class GpuElemwise(DeviceOp):
         ndim = max(1, node.outputs[0].ndim)
         arrays = tuple(k not in self.kernel.constants for k in range(len(self.kernel.in_dtypes)))
         everything = tuple(not a for a in arrays)
-        variants = [self.kernel.flat(everything), self.kernel.strided(ndim)]
+        run = _CPU_RUN if dialect == "opencl" and device.kind == "CPU" else 1
+        variants = [self.kernel.flat(everything), self.kernel.strided(ndim, run)]
         width = self.kernel.vector_width(device) if dialect == "opencl" else 0
         if width:
             variants.append(self.kernel.vector(everything, width))
