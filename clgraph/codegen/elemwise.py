@@ -174,6 +174,27 @@ class ElementwiseKernel:
         return name, render("elemwise_vector.c", name=name, params=self._params(), width=width,
                             pointers=self._pointers(), vector_body=vector_body, body=body)
 
+    def steps(self, tap_input, scalar_inputs):
+        """(kernel name, source) of a loop of this single-output operation in one launch
+        (elemwise_steps.c): input ``tap_input`` is an earlier step's result, the other
+        array inputs arguments (in{k}_base, in{k}_off, in{k}_step) after state_step;
+        ``scalar_inputs[k]`` marks a one-element input read at index 0."""
+        name = f"{self.tag}_steps_{tap_input}_{''.join('s' if s else 'a' for s in scalar_inputs)}"
+        state_type = c_name(self.out_dtypes[0])
+        others = [k for k in self.arrays if k != tap_input]
+        input_params = "".join(f", GLOBAL_MEM char *in{k}_base, ga_ssize in{k}_off, ga_ssize in{k}_step"
+                               for k in others)
+        first_pointers = "\n".join(
+            f"    const GLOBAL_MEM {c_name(self.in_dtypes[k])} *in{k}_first = "
+            f"(const GLOBAL_MEM {c_name(self.in_dtypes[k])} *)(in{k}_base + in{k}_off);" for k in others)
+        step_pointers = [f"const GLOBAL_MEM {state_type} *in{tap_input} = states + (first + t + tap) % length * state_step;"]
+        step_pointers += [f"const GLOBAL_MEM {c_name(self.in_dtypes[k])} *in{k} = in{k}_first + t * in{k}_step;"
+                          for k in others]
+        return name, render("elemwise_steps.c", name=name, state_type=state_type, input_params=input_params,
+                            first_pointers=first_pointers,
+                            step_pointers="\n".join(" " * 12 + line for line in step_pointers),
+                            body=self._scalar_body(lambda k: "0" if scalar_inputs[k] else "i", " " * 12))
+
     def strided(self, ndim, run=1, inner=None):
         """(kernel name, source) for inputs of any element strides over ``ndim`` dims,
         a work-item a ``run`` of elements along the innermost dim; arguments after n:

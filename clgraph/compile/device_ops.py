@@ -347,6 +347,33 @@ class GpuElemwise(DeviceOp):
             kernel(groups, group, *outputs, *inputs, *extra, outputs=outputs)
         return outputs
 
+    def loop(self, states, first, tap, steps, tap_at, others):
+        """Run ``steps`` steps of a loop whose step is this node, in one launch
+        (elemwise_steps.c): step t writes ``states[(first + t) % len(states)]`` from its
+        input ``tap_at`` = ``states[(first + t + tap) % len(states)]`` and its other
+        inputs ``others``, each as (its value at step 0, the elements between two steps'
+        values; 0: the same value). Returns whether it ran; where the values do not fit
+        (several outputs, states that are not C-contiguous, an input neither of one
+        C-contiguous state's shape nor of one element), nothing ran."""
+        kernel = self.kernel
+        if len(self.output_types) != 1 or not states.c_contiguous or states.dtype != kernel.out_dtypes[0]:
+            return False
+        shape, n = states.shape[1:], math.prod(states.shape[1:])
+        scalars, arguments = [False] * len(kernel.in_dtypes), []
+        for j, (value, step) in zip([j for j in range(len(kernel.arrays)) if j != tap_at], others):
+            one = value.size == 1
+            if not (one or (value.shape == shape and value.c_contiguous)):
+                return False
+            scalars[kernel.arrays[j]] = one
+            arguments += [value, np.int64(step)]
+        tap_input, scalars = kernel.arrays[tap_at], tuple(scalars)
+        launch = self.built_kernel(states.context, ("steps", tap_input, scalars),
+                                   lambda: kernel.steps(tap_input, scalars))
+        groups, group = grid_stride_groups(launch, n)
+        sizes = (n, steps, first, tap, len(states), n)
+        launch(groups, group, states, *map(np.int64, sizes), *arguments, outputs=[states])
+        return True
+
     def _plan(self, context, inputs):
         """(output shape, (kernel, groups, group size, trailing arguments) or None when
         there is nothing to compute) for inputs of these shapes and strides."""
