@@ -240,37 +240,65 @@ def load_peers():
 
 # timing -----------------------------------------------------------------------------
 
-def median_per_call(case, target_s, repeat):
-    """Median seconds per call (each call waited for): calls are grouped so that each of
-    ``repeat`` samples lasts about ``target_s``."""
-    for _ in range(2):
+class PerCall:
+    """Seconds per call (each call waited for), times ``scale``: calls are grouped so
+    that each of ``repeat`` samples lasts about ``target_s``."""
+
+    def __init__(self, target_s, repeat, scale=1.0):
+        self.target_s, self.repeat, self.scale = target_s, repeat, scale
+
+    def prepare(self, case):
+        """Warm up; the number of calls per sample."""
+        for _ in range(2):
+            case.call()
+        start = time.perf_counter()
         case.call()
-    start = time.perf_counter()
-    case.call()
-    number = max(1, int(target_s / max(time.perf_counter() - start, 1e-7)))
-    samples = []
-    for _ in range(repeat):
+        return max(1, int(self.target_s / max(time.perf_counter() - start, 1e-7)))
+
+    def sample(self, case, number):
         start = time.perf_counter()
         for _ in range(number):
             case.call()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+        return (time.perf_counter() - start) / number * self.scale
+
+
+class Loop:
+    """Seconds of ``calls`` calls in a row, waiting only for the last one (the source
+    documents' loop), times ``scale``; after a warm-up of a tenth as many."""
+
+    def __init__(self, calls, repeat, scale=1.0):
+        self.calls, self.repeat, self.scale = calls, repeat, scale
+
+    def prepare(self, case):
+        for _ in range(max(1, self.calls // 10)):
+            case.step()
+        case.wait(case.step())
+
+    def sample(self, case, _):
+        start = time.perf_counter()
+        for _ in range(self.calls):
+            result = case.step()
+        case.wait(result)
+        return (time.perf_counter() - start) * self.scale
+
+
+def measured(sampler, case):
+    """The median of ``sampler``'s samples of ``case`` alone."""
+    state = sampler.prepare(case)
+    return statistics.median(sampler.sample(case, state) for _ in range(sampler.repeat))
+
+
+def median_per_call(case, target_s, repeat):
+    return measured(PerCall(target_s, repeat), case)
 
 
 def median_loop(case, calls, repeat):
-    """Median seconds of ``calls`` calls in a row, waiting only for the last one (the
-    source documents' loop); after a warm-up of a tenth as many."""
-    for _ in range(max(1, calls // 10)):
-        case.step()
-    case.wait(case.step())
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(calls):
-            result = case.step()
-        case.wait(result)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return measured(Loop(calls, repeat), case)
+
+
+# Pause before each sample: the threads of the peer sampled before (OpenBLAS's, XLA's)
+# spin a while after their work, on the cores the next peer needs.
+SETTLE_S = 0.2
 
 
 def show_time(seconds):
@@ -282,15 +310,18 @@ def show_time(seconds):
 
 
 class Benchmark:
-    """Rows of one table: each row runs every peer on one case."""
+    """Rows of one table: each row runs every peer on one case. The peers' samples are
+    taken in turns (sample 1 of each peer, then sample 2...), so that a change in the
+    machine's speed during a row (runs here differ by 20% and more) reaches every peer
+    alike; each peer's time is the median of its samples."""
 
-    def __init__(self, title, peers, measure, tolerance, show=show_time):
-        self.title, self.peers, self.measure, self.tolerance, self.show = title, peers, measure, tolerance, show
+    def __init__(self, title, peers, sampler, tolerance, show=show_time):
+        self.title, self.peers, self.sampler, self.tolerance, self.show = title, peers, sampler, tolerance, show
         self.rows, self.notes, self.graphs = [], [], []
 
     def row(self, label, expression, arrays, keep_on_device, c_expression=None, reference=None):
         """Time every peer; a result that differs from ``reference`` is marked ≠."""
-        cells = {}
+        cells, prepared = {}, {}
         for name, peer in self.peers.items():
             if isinstance(peer, str):
                 cells[name] = (None, peer)
@@ -302,18 +333,31 @@ class Benchmark:
                     continue
                 result = case.call()
                 close = reference is None or np.allclose(case.to_host(result), reference, **self.tolerance)
-                seconds = self.measure(case)
+                prepared[name] = (case, self.sampler.prepare(case), [])
             except Exception as exc:   # a peer that fails is reported, the others still run
-                cells[name] = (None, "failed")
-                self.notes.append(f"{name}, {label}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                self._failed(cells, name, label, exc)
                 continue
-            cells[name] = (seconds, "" if close else " ≠")
+            cells[name] = (None, "" if close else " ≠")
             if not close:
                 self.notes.append(f"{name}, {label}: result differs from numpy's beyond {self.tolerance}")
             if case.graph:
                 self.graphs.append(f"{label}: {case.graph}")
+        for _ in range(self.sampler.repeat):
+            for name, (case, state, samples) in list(prepared.items()):
+                time.sleep(SETTLE_S)
+                try:
+                    samples.append(self.sampler.sample(case, state))
+                except Exception as exc:
+                    self._failed(cells, name, label, exc)
+                    del prepared[name]
+        for name, (_, _, samples) in prepared.items():
+            cells[name] = (statistics.median(samples), cells[name][1])
         self.rows.append((label, cells))
         return cells
+
+    def _failed(self, cells, name, label, exc):
+        cells[name] = (None, "failed")
+        self.notes.append(f"{name}, {label}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
     def print(self):
         names = list(self.peers)
@@ -386,11 +430,11 @@ def main():
     peers = load_peers()
     print(f"command: python {' '.join(sys.argv)}")
     print_machine(peers)
-    per_call = lambda case: median_per_call(case, target, repeat)   # noqa: E731
+    per_call = PerCall(target, repeat)
 
     x = rng.random(230_400, dtype=np.float32)
     b1 = Benchmark(f"B1: {calls} calls of exp(x), x of 230,400 float32 (total time of the loop)",
-                   peers, lambda case: median_loop(case, calls, max(3, repeat - 2)), dict(rtol=1e-5))
+                   peers, Loop(calls, max(3, repeat - 2)), dict(rtol=1e-5))
     for keep_on_device in (False, True):
         b1.row("result on device" if keep_on_device else "result to host", lambda lib, x: lib.exp(x), [x],
                keep_on_device, "exp(x0)", np.exp(x))

@@ -3,12 +3,13 @@
     h_t = tanh(h_{t-1} @ W + x_t @ U),  h_0 = 0,  t = 1..100, batch 32, hidden 256, float32
 
 Two cases: the forward pass (h_T), and the forward pass with the gradient of
-sum(h_T ** 2) with respect to W and U (backpropagation through time); and a third that
-shows a loop's cost per step: 1000 steps of h + 1 on 16 floats (time per step). Peers: numpy (a
-Python loop; the gradient written by hand), clgraph on its default context (scan, its
-gradient, W, U and x in shared variables, results kept on the device and waited for),
-PyTensor (scan, C backend and its default mode) and JAX (lax.scan, jit, jax.grad), all
-checked against numpy's results. Times are medians per call after warm-up.
+sum(h_T ** 2) with respect to W and U (backpropagation through time); and a table of a
+loop's cost per step: 1000 steps of h + 1, and of h[::-1] + 1, on 16 floats (time per
+step). Peers: numpy (a Python loop; the gradient written by hand), clgraph on its
+default context (scan, its gradient, W, U and x in shared variables, results kept on
+the device and waited for), PyTensor (scan, C backend and its default mode) and JAX
+(lax.scan, jit, jax.grad), all checked against numpy's results. Times are medians per
+call after warm-up, the peers' samples taken in turns (peers.Benchmark).
 Run: python benchmarks/rnn.py [--quick]
 """
 import argparse
@@ -17,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from peers import Benchmark, Case, adapted, load_peers, median_per_call, print_machine
+from peers import Benchmark, Case, PerCall, adapted, load_peers, print_machine
 
 STEPS, BATCH, HIDDEN = 100, 32, 256
 
@@ -31,7 +32,11 @@ class Problem:
         self.U = (rng.normal(size=(HIDDEN, HIDDEN)) * scale).astype(np.float32)
 
 
-OVERHEAD_STEPS = 1000   # steps of the loop whose cost per step is measured
+OVERHEAD_STEPS = 1000   # steps of the loops whose cost per step is measured
+# Trivial steps, many times: their cost is the loop's. clgraph runs the first as one
+# kernel for the whole loop (an elementwise step); the second's step is two nodes (a
+# reversed view, then the sum), which it runs step by step.
+OVERHEAD_STEPS_OF = {"h + 1": lambda h: h + 1, "h[::-1] + 1": lambda h: h[::-1] + 1}
 
 
 def numpy_rnn(x, W, U, with_grad):
@@ -54,11 +59,13 @@ class NumpyRNN:
     name = "numpy"
 
     def case(self, problem, arrays, with_grad, c_expression=None):
-        if with_grad is None:
+        if isinstance(with_grad, str):   # the cost of a step: OVERHEAD_STEPS_OF[with_grad]
+            step = OVERHEAD_STEPS_OF[with_grad]
+
             def count():
                 h = np.zeros(16, np.float32)
                 for _ in range(OVERHEAD_STEPS):
-                    h = h + 1
+                    h = step(h)
                 return h
             return Case(count)
         return Case(lambda: numpy_rnn(problem.x, problem.W, problem.U, with_grad))
@@ -73,11 +80,11 @@ class TheanoLikeRNN:
 
     def case(self, problem, arrays, with_grad, c_expression=None):
         lib, T = self.lib, self.T
-        if with_grad is None:   # the cost of a step: a trivial one, many times
+        if isinstance(with_grad, str):   # the cost of a step: OVERHEAD_STEPS_OF[with_grad]
             h0 = lib.shared(np.zeros(16, np.float32), name="h0")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                h, _ = lib.scan(lambda hp: hp + 1, outputs_info=h0, n_steps=OVERHEAD_STEPS)
+                h, _ = lib.scan(OVERHEAD_STEPS_OF[with_grad], outputs_info=h0, n_steps=OVERHEAD_STEPS)
             return self._case(lib.function([], self._kept(h[-1], h0), **self.options))
         W, U = lib.shared(problem.W, name="W"), lib.shared(problem.U, name="U")
         x = lib.shared(problem.x, name="x")
@@ -114,9 +121,11 @@ class JaxRNN:
             h, _ = jax.lax.scan(step, jnp.zeros((BATCH, HIDDEN), jnp.float32), x)
             return h
 
-        if with_grad is None:
+        if isinstance(with_grad, str):
+            step = OVERHEAD_STEPS_OF[with_grad]
+
             def count(h):
-                return jax.lax.scan(lambda h, _: (h + 1, None), h, None, length=OVERHEAD_STEPS)[0]
+                return jax.lax.scan(lambda h, _: (step(h), None), h, None, length=OVERHEAD_STEPS)[0]
             fn, inputs = jax.jit(count), [jax.device_put(np.zeros(16, np.float32))]
             return Case(lambda: fn(*inputs), wait=lambda result: result.block_until_ready())
         if with_grad:
@@ -146,14 +155,15 @@ def main():
                                                                     "JAX jit"))
     problem = Problem(steps)
     b6 = Benchmark(f"B6: tanh RNN, {steps} steps, batch {BATCH}, hidden {HIDDEN}, float32 (time per call)",
-                   runners, lambda case: median_per_call(case, target_s, repeat), dict(rtol=2e-3, atol=2e-3))
+                   runners, PerCall(target_s, repeat), dict(rtol=2e-3, atol=2e-3))
     for with_grad, label in ((False, "forward (h_T)"), (True, "forward + gradient wrt W, U")):
         b6.row(label, problem, [], with_grad, reference=numpy_rnn(problem.x, problem.W, problem.U, with_grad))
     b6.print()
-    per_step = Benchmark(f"A loop's cost per step: {OVERHEAD_STEPS} steps of h + 1, 16 float32 (time per step)",
-                         runners, lambda case: median_per_call(case, target_s, repeat) / OVERHEAD_STEPS,
+    per_step = Benchmark(f"A loop's cost per step: {OVERHEAD_STEPS} steps on 16 float32 (time per step)",
+                         runners, PerCall(target_s, repeat, scale=1 / OVERHEAD_STEPS),
                          dict(rtol=0, atol=0))
-    per_step.row("h + 1", problem, [], None, reference=np.full(16, OVERHEAD_STEPS, np.float32))
+    for label in OVERHEAD_STEPS_OF:
+        per_step.row(label, problem, [], label, reference=np.full(16, OVERHEAD_STEPS, np.float32))
     per_step.print()
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
