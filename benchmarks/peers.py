@@ -450,7 +450,7 @@ def main():
     b2.print()
     opencl = peers["pyopencl"]
     if not isinstance(opencl, str) and small["clgraph"][0] and small["pyopencl"][0]:
-        empty = per_call(opencl.empty_launch())
+        empty = measured(per_call, opencl.empty_launch())
         clgraph_s, kernel_s = small["clgraph"][0], small["pyopencl"][0]
         print("\nPer-call cost at N=1e4 (µs per call, each call waited for):\n")
         print("| what | µs |")
