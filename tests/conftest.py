@@ -38,6 +38,22 @@ def kernel_context(request):
     return registry.get(request.param)
 
 
+@pytest.fixture
+def launched(monkeypatch):
+    """The names of the kernels launched, in order."""
+    names = []
+    from clgraph.backends.context import Context
+
+    launch = Context.launch
+
+    def counted(context, kernel, *args, **kw):
+        names.append(kernel.name)
+        return launch(context, kernel, *args, **kw)
+
+    monkeypatch.setattr(Context, "launch", counted)
+    return names
+
+
 def run_python(code, flags="", pocl_devices="pthread pthread", timeout=120):
     """Run ``code`` in a fresh interpreter with CLGRAPH_FLAGS extended by ``flags``."""
     import subprocess

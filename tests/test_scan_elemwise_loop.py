@@ -8,25 +8,10 @@ import pytest
 import clgraph
 import clgraph.tensor as T
 from clgraph.backends import get_context, nvcc
-from clgraph.backends.context import Context
 from clgraph.compile.device_ops import GpuElemwise
 
 pytestmark = pytest.mark.skipif(get_context().api == "cpu", reason="loops on a device")
 RNG = np.random.default_rng(23)
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """The names of the kernels launched, in order."""
-    names = []
-    launch = Context.launch
-
-    def counted(context, kernel, *args, **kw):
-        names.append(kernel.name)
-        return launch(context, kernel, *args, **kw)
-
-    monkeypatch.setattr(Context, "launch", counted)
-    return names
 
 
 def loop_launches(names):

@@ -7,7 +7,6 @@ import pytest
 import clgraph
 import clgraph.tensor as T
 from clgraph.backends import get_context
-from clgraph.backends.context import Context
 from clgraph.codegen import gemm
 from clgraph.gradient import verify_grad
 
@@ -18,20 +17,6 @@ RNG = np.random.default_rng(17)
 
 def floats(*shape, scale=1.0):
     return (RNG.standard_normal(shape) * scale).astype(np.float32)
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """The names of the kernels launched, in order."""
-    names = []
-    launch = Context.launch
-
-    def counted(context, kernel, *args, **kw):
-        names.append(kernel.name)
-        return launch(context, kernel, *args, **kw)
-
-    monkeypatch.setattr(Context, "launch", counted)
-    return names
 
 
 def loop_launches(names):
