@@ -409,7 +409,8 @@ class GpuElemwise(DeviceOp):
         if context.info.kind != "CPU":
             return ("strided", len(dims)), n, 0, extra
         inner = "".join(str(s[-1]) if s[-1] in (0, 1) else "s" for s in strides)
-        return ("strided", len(dims), _CPU_RUN, inner), n // dims[-1] * -(-dims[-1] // _CPU_RUN), 0, extra
+        runs = n // dims[-1] * -(-dims[-1] // _CPU_RUN) if n else 0
+        return ("strided", len(dims), _CPU_RUN, inner), runs, 0, extra
 
     def likely_sources(self, node, context):
         inputs = likely_layouts(node.inputs, context)
