@@ -179,6 +179,21 @@ def test_a_sum_of_products_over_the_steps_is_one_product_after_the_loop(mode, re
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
 
 
+def test_a_sum_from_zeros_is_the_product_alone(mode):
+    # a gradient loop's sums start at zeros: nothing is added to the product after the
+    # loop (no fill of zeros, no add), and no step still gives zeros
+    x, V, n = T.tensor3("x"), T.matrix("V"), T.iscalar("n")
+    acc, _ = clgraph.scan(lambda xt, acc, V: acc + T.dot(xt.T, T.tanh(T.dot(xt, V))), sequences=x,
+                          outputs_info=T.zeros((4, 2)), non_sequences=V, n_steps=n)
+    f = clgraph.function([x, V, n], acc[-1], mode=mode)
+    assert the_scan(f).state_taps == ((),)
+    assert not [node for node in f.maker.fgraph.toposort() if "add" in str(node.op) or "second" in str(node.op)]
+    xv, Vv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((6, 3, 4), (4, 2)))
+    for steps in (6, 0):
+        expected = numpy_sums(xv, Vv, np.zeros((4, 2), xv.dtype), [steps])[0]
+        np.testing.assert_allclose(f(xv, Vv, steps), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_a_sum_read_at_every_step_stays_in_the_loop(mode):
     inputs, acc = sum_of_products()
     f = clgraph.function(inputs, acc, mode=mode)

@@ -252,7 +252,8 @@ def push_out_sums(fgraph):
     ``acc + dot(e_t.T, g_t)`` (e_t a sequence entry; acc and the new sum read nowhere
     else in the step) is a sum over the steps: the loop gives the g_t instead, and one
     product after it sums them, ``acc_0 + tensordot(e, g, [[0, 1], [0, 1]])`` (a
-    gradient loop's sums for the weights), as one matrix product of the steps' rows."""
+    gradient loop's sums for the weights, from acc_0 = zeros: the product alone), as
+    one matrix product of the steps' rows."""
     for node in scan_nodes(fgraph):
         while node is not None and not node.op.until:
             found = _sum_of_products(fgraph, node)
@@ -318,7 +319,9 @@ def _summed_after(fgraph, node, j, initial_at, seq_at, g):
     # no step the loop knows no shape for g: its rows are read at the sum's width)
     entries = sequences[seq_at][:n]
     rows = entries.reshape((-1, entries.shape[-1]))
-    total = initial[-1] + dot(rows.T, stacked.reshape((rows.shape[0], initial.shape[-1])))
+    total = dot(rows.T, stacked.reshape((rows.shape[0], initial.shape[-1])))
+    if not _is_zeros(initial):   # a gradient loop's sums start at zeros: nothing to add
+        total = initial[-1] + total
     total = T.cast(total, node.outputs[j].dtype)
     pairs = [(node.outputs[k], new.outputs[at]) for at, k in enumerate(kept) if k != j]
     pairs += list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):]))
