@@ -194,6 +194,26 @@ def test_a_sum_from_zeros_is_the_product_alone(mode):
         np.testing.assert_allclose(f(xv, Vv, steps), expected, rtol=1e-4, atol=1e-4)
 
 
+def test_a_gradient_loop_s_final_sums_are_the_products(mode):
+    # BPTT gives a weight's gradient as join(zeros, its sum's last step)[-1] (zeros after
+    # no step): with the sum pushed out from zeros, that is the product itself, no join
+    x, W, h0 = T.tensor3("x"), T.matrix("W"), T.matrix("h0")
+    h, _ = clgraph.scan(lambda xt, hp, W: T.tanh(T.dot(hp, W) + xt), sequences=x, outputs_info=h0, non_sequences=W)
+    f = clgraph.function([x, h0, W], T.grad((h[-1] ** 2).sum(), W), mode=mode)
+    fgraph = f.maker.fgraph
+    assert not [node for node in fgraph.toposort() if "Join" in str(node.op) and all(
+        "Subtensor{-1}" in str(client.op) for client, _ in fgraph.clients(node.outputs[0]) if client != "output")]
+    xv, h0v, Wv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 2, 3), (2, 3), (3, 3)))
+    hs, gW, gh = [h0v], np.zeros_like(Wv), None
+    for xt in xv:
+        hs.append(np.tanh(hs[-1] @ Wv + xt))
+    gh = 2 * hs[-1]
+    for t in range(len(xv) - 1, -1, -1):
+        gz = gh * (1 - hs[t + 1] ** 2)
+        gW, gh = gW + hs[t].T @ gz, gz @ Wv.T
+    np.testing.assert_allclose(f(xv, h0v, Wv), gW, rtol=1e-4, atol=1e-4)
+
+
 def test_a_sum_read_at_every_step_stays_in_the_loop(mode):
     inputs, acc = sum_of_products()
     f = clgraph.function(inputs, acc, mode=mode)

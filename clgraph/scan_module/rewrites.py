@@ -29,8 +29,10 @@ from clgraph.graph.basic import Constant, clone_replace, graph_inputs, io_toposo
 from clgraph.rewrite.basic import _is_filled_with, _scalar_name
 from clgraph.rewrite.db import register
 from clgraph.tensor.elemwise import DimShuffle, beneath_dimshuffles
+from clgraph.tensor.join import Join
 from clgraph.tensor.math import Dot, dot
-from clgraph.tensor.shape_ops import Alloc
+from clgraph.tensor.shape_ops import Alloc, get_scalar_constant_value
+from clgraph.tensor.subtensor import Subtensor
 
 from .memory import last_step_read
 from .op import Scan, scan_nodes
@@ -204,8 +206,10 @@ def _product_axis(wraps):
 
 def _is_zeros(var):
     """Whether ``var`` is zeros by construction: a constant, a fill or an allocation of
-    one (broadcast by DimShuffles or not)."""
+    one (broadcast by DimShuffles or not, or a part of one)."""
     var = beneath_dimshuffles(var)
+    while var.owner is not None and isinstance(var.owner.op, Subtensor):
+        var = beneath_dimshuffles(var.owner.inputs[0])
     node = var.owner
     if node is not None and _scalar_name(node) == "second":
         var = node.inputs[1]
@@ -320,19 +324,39 @@ def _summed_after(fgraph, node, j, initial_at, seq_at, g):
     entries = sequences[seq_at][:n]
     rows = entries.reshape((-1, entries.shape[-1]))
     total = dot(rows.T, stacked.reshape((rows.shape[0], initial.shape[-1])))
-    if not _is_zeros(initial):   # a gradient loop's sums start at zeros: nothing to add
+    from_zeros = _is_zeros(initial)
+    if not from_zeros:   # a gradient loop's sums start at zeros: nothing to add
         total = initial[-1] + total
     total = T.cast(total, node.outputs[j].dtype)
     pairs = [(node.outputs[k], new.outputs[at]) for at, k in enumerate(kept) if k != j]
     pairs += list(zip(node.outputs[op.n_outputs:], new.outputs[len(kept):]))
     for client, _ in fgraph.clients(node.outputs[j]):
-        last = total if last_step_read(client, node.outputs[j]) == "item" else T.shape_padleft(total)[:n]
-        last = _as_type(last, client.outputs[0].type)
+        read = last_step_read(client, node.outputs[j])
+        last = _as_type(total if read == "item" else T.shape_padleft(total)[:n], client.outputs[0].type)
         if last is None:
             return None
         pairs.append((client.outputs[0], last))
+        if read == "slice" and from_zeros:
+            pairs += _last_of_joined(fgraph, client.outputs[0], total)
     fgraph.replace_all(pairs, check=False)
     return new
+
+
+def _last_of_joined(fgraph, steps, total):
+    """(variable, ``total``) for each ``join(0, zeros, steps)[-1]`` of the last step
+    ``steps`` (a slice of at most one entry) of a sum from zeros: that is ``total``
+    whether the loop ran steps or none (a product over no rows is zeros), and the join
+    is not built (a gradient loop's final sums, scan_module.op)."""
+    found = []
+    for join, _ in fgraph.clients(steps):
+        if (join == "output" or not isinstance(join.op, Join) or len(join.inputs) != 3 or join.inputs[2] is not steps
+                or get_scalar_constant_value(join.inputs[0]) != 0 or not _is_zeros(join.inputs[1])):
+            continue
+        for last, _ in fgraph.clients(join.outputs[0]):
+            value = _as_type(total, last.outputs[0].type) if last_step_read(last, join.outputs[0]) == "item" else None
+            if value is not None:
+                found.append((last.outputs[0], value))
+    return found
 
 
 def _as_type(var, type):
