@@ -204,7 +204,7 @@ def test_a_gradient_loop_s_final_sums_are_the_products(mode):
     assert not [node for node in fgraph.toposort() if "Join" in str(node.op) and all(
         "Subtensor{-1}" in str(client.op) for client, _ in fgraph.clients(node.outputs[0]) if client != "output")]
     xv, h0v, Wv = (RNG.standard_normal(s).astype(clgraph.config.floatX) for s in ((5, 2, 3), (2, 3), (3, 3)))
-    hs, gW, gh = [h0v], np.zeros_like(Wv), None
+    hs, gW = [h0v], np.zeros_like(Wv)
     for xt in xv:
         hs.append(np.tanh(hs[-1] @ Wv + xt))
     gh = 2 * hs[-1]
