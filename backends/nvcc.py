@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import BuildError
-from .program import KERNEL_NAME as _KERNEL_NAME   # a kernel definition as the templates write it
+from .program import kernel_owners, together
 
 
 def find_nvcc():
@@ -60,24 +60,16 @@ def cuda_include_dir():
 
 def _check_unique_kernel_names(sources):
     # Kernels have C linkage, so two of the same name collide even in separate namespaces.
-    defined_in = {}
-    for source_name, text in sources.items():
-        for kernel in _KERNEL_NAME.findall(text):
-            if kernel in defined_in:
-                raise ValueError(
-                    f"kernel {kernel!r} is defined in both {defined_in[kernel]!r} and {source_name!r}; "
-                    "kernel names must be unique within one nvcc batch"
-                )
-            defined_in[kernel] = source_name
+    for kernel, owners in kernel_owners(sources).items():
+        if len(owners) > 1:
+            raise ValueError(f"kernel {kernel!r} is defined in both {owners[0]!r} and {owners[1]!r}; "
+                             "kernel names must be unique within one nvcc batch")
 
 
 def _batch_source(sources):
-    # Each source gets its own namespace, so file-scope helpers of different sources
-    # cannot clash, and a #line marker, so errors name the source and its own line.
-    parts = ['#include "cluda.h"']
-    for index, (name, text) in enumerate(sources.items()):
-        parts.append(f'namespace cluda_source_{index} {{\n#line 1 "{name}"\n{text}\n}}')
-    return "\n".join(parts) + "\n"
+    # as a program of sources built together: each in a namespace of its own, a #line
+    # marker naming it
+    return '#include "cluda.h"\n' + together("cuda", list(sources.values()), list(sources)) + "\n"
 
 
 def compile_ptx(sources, options=(), arch="sm_75"):

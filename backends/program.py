@@ -110,12 +110,9 @@ class ProgramCache:
         asked for, with their own errors."""
         options = tuple(options)
         parts = list(dict.fromkeys(s for s in sources if (s, options) not in self._memory))
-        defined = {}
-        for part in parts:
-            for name in KERNEL_NAME.findall(part):
-                defined.setdefault(name, []).append(part)
-        clashing = {id(part) for owners in defined.values() if len(owners) > 1 for part in owners}
-        parts = [part for part in parts if id(part) not in clashing]
+        clashing = {k for owners in kernel_owners(dict(enumerate(parts))).values() if len(owners) > 1
+                    for k in owners}
+        parts = [part for k, part in enumerate(parts) if k not in clashing]
         if len(parts) < 2:
             return
         try:
@@ -175,13 +172,25 @@ class ProgramCache:
             pass   # an unwritable cache directory costs a rebuild next time, nothing more
 
 
-def together(dialect, parts):
+def together(dialect, parts, names=None):
     """Kernel sources as the source of one program. In CUDA (C++) each is a namespace of
     its own, so file-scope helpers of two sources cannot clash (kernels keep their C
-    names); OpenCL C has no namespaces: its templates prefix their helpers."""
-    if dialect == "cuda":
-        return "\n".join(f"namespace clgraph_part_{k} {{\n{part}\n}}" for k, part in enumerate(parts))
-    return "\n".join(parts)
+    names), and with ``names`` (one per part) a #line marker makes errors name the part
+    and its own line; OpenCL C has no namespaces: its templates prefix their helpers."""
+    if dialect != "cuda":
+        return "\n".join(parts)
+    lines = [f'#line 1 "{name}"\n' for name in names] if names is not None else [""] * len(parts)
+    return "\n".join(f"namespace clgraph_part_{k} {{\n{line}{part}\n}}"
+                     for k, (line, part) in enumerate(zip(lines, parts)))
+
+
+def kernel_owners(sources):
+    """{kernel name: the keys of the ``sources`` (a dict of kernel sources) defining it}."""
+    owners = {}
+    for key, text in sources.items():
+        for name in KERNEL_NAME.findall(text):
+            owners.setdefault(name, []).append(key)
+    return owners
 
 
 def _unpack(data):

@@ -94,12 +94,8 @@ def test_the_seed_training_function_builds_one_program_then_saves_it_at_exit(tmp
 
 
 def test_cuda_sources_built_together_keep_their_helpers_apart():
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
+    # program.together, as the CUDA driver and nvcc's batches build sources together
     from clgraph.backends import nvcc
-    from clgraph.backends.program import dialect_header, together
 
     if nvcc.find_nvcc() is None:
         pytest.skip("needs nvcc")
@@ -110,12 +106,5 @@ KERNEL void scale_{tag}(GLOBAL_MEM char *x_base, ga_ssize x_off) {{
     x[GLOBAL_ID_0] = twice(x[GLOBAL_ID_0]);
 }}
 """
-    parts = [helper.format(factor=2, tag="a"), helper.format(factor=3, tag="b")]   # both define twice()
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder, "together.cu")
-        source.write_text(dialect_header("cuda") + "\n" + together("cuda", parts))
-        done = subprocess.run([nvcc.find_nvcc(), "--ptx", "-arch=sm_75", str(source), "-o", str(Path(folder, "t.ptx"))],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        ptx = Path(folder, "t.ptx").read_text()
-    assert ".entry scale_a(" in ptx and ".entry scale_b(" in ptx
+    ptx = nvcc.compile_ptx({"a.c": helper.format(factor=2, tag="a"), "b.c": helper.format(factor=3, tag="b")})
+    assert ".entry scale_a(" in ptx and ".entry scale_b(" in ptx   # both define twice()
