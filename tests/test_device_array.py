@@ -285,6 +285,18 @@ def test_copies_of_long_rows_in_runs(context, dtype):
         np.testing.assert_array_equal(make(a).astype("float64").get(), make(host).astype("float64"))
 
 
+def test_a_strided_copy_renders_its_kernel_once(context, monkeypatch):
+    from clgraph.backends import array
+
+    a = to_device(sample((3, 40), "float32"), context)
+    a[::-1].copy()
+    renders = []
+    render = array.render
+    monkeypatch.setattr(array, "render", lambda *args, **kw: renders.append(args) or render(*args, **kw))
+    np.testing.assert_array_equal(a[::-1].copy().get(), sample((3, 40), "float32")[::-1])
+    assert renders == []   # the second copy of that layout is served its rendering
+
+
 ASTYPE_CASES = [
     ("float16", "float32", [-2.5, 0.0, 1e-4, 65504.0, 3.140625, -0.0]),
     ("float32", "float16", [1.0, -2.5, 2049.0, 2051.0, 4097.0, 1e-8, 65520.0, -1e6, np.nan]),

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from clgraph.backends import DeviceArray, empty, get_context, to_device
-from clgraph.backends.array import c_strides
+from clgraph.backends.array import CPU_RUN, c_strides, run_count
 from clgraph.codegen.elemwise import collapse_dims
 from clgraph.graph.basic import Apply
 from clgraph.graph.op import Op
@@ -20,10 +20,6 @@ from clgraph.tensor.transfer import DeviceTensorType, type_on
 from clgraph.tensor.type import TensorType
 
 _GROUP_SIZE = 256
-# Elements per work-item of the strided elementwise kernels on CPUs (see
-# elemwise_strided.c): a bias row added to a 3200 x 256 matrix ran 8 times faster than
-# at one each, on PoCL.
-_CPU_RUN = 32
 
 
 class DeviceOp(Op):
@@ -409,8 +405,7 @@ class GpuElemwise(DeviceOp):
         if context.info.kind != "CPU":
             return ("strided", len(dims)), n, 0, extra
         inner = "".join(str(s[-1]) if s[-1] in (0, 1) else "s" for s in strides)
-        runs = n // dims[-1] * -(-dims[-1] // _CPU_RUN) if n else 0
-        return ("strided", len(dims), _CPU_RUN, inner), runs, 0, extra
+        return ("strided", len(dims), CPU_RUN, inner), run_count(n, dims[-1], CPU_RUN), 0, extra
 
     def likely_sources(self, node, context):
         inputs = likely_layouts(node.inputs, context)
@@ -423,7 +418,7 @@ class GpuElemwise(DeviceOp):
         ndim = max(1, node.outputs[0].ndim)
         arrays = tuple(k not in self.kernel.constants for k in range(len(self.kernel.in_dtypes)))
         everything = tuple(not a for a in arrays)
-        run = _CPU_RUN if dialect == "opencl" and device.kind == "CPU" else 1
+        run = CPU_RUN if dialect == "opencl" and device.kind == "CPU" else 1
         variants = [self.kernel.flat(everything), self.kernel.strided(ndim, run)]
         width = self.kernel.vector_width(device) if dialect == "opencl" else 0
         if width:
