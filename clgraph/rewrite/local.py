@@ -46,8 +46,11 @@ def apply_to_expressions(outputs, rewrites, keep=()):
     with respect to them)."""
     kept = {id(v) for v in keep}
     new = {}   # id of an original variable -> the variable standing for it
+    reaching = {}   # id of an original variable -> the ids of the kept variables it is computed from
     for node in io_toposort([], outputs):
         originals = node.outputs
+        reached = frozenset().union(*(reaching.get(id(v), {id(v)} & kept) for v in node.inputs)) if kept else ()
+        reaching.update((id(v), reached | ({id(v)} & kept)) for v in originals)
         if any(id(v) in kept for v in originals):
             continue
         inputs = [new.get(id(v), v) for v in node.inputs]
@@ -59,10 +62,9 @@ def apply_to_expressions(outputs, rewrites, keep=()):
                 var.name = old.name
             new.update((id(old), var) for old, var in zip(originals, rebuilt.outputs))
             node = rebuilt
-        reached = {id(v) for v in ancestors(node.outputs)} & kept if kept else set()
         for _ in range(MAX_SWEEPS):
             result = _rewritten(node, rewrites)
-            if result is None or not reached <= {id(v) for v in ancestors([result])}:
+            if result is None or (reached and not reached <= {id(v) for v in ancestors([result])}):
                 break
             new[id(originals[0])] = result
             if result.owner is None:
