@@ -35,7 +35,7 @@ class Problem:
 OVERHEAD_STEPS = 1000   # steps of the loops whose cost per step is measured
 # Trivial steps, many times: their cost is the loop's. clgraph runs the first as one
 # kernel for the whole loop (an elementwise step); the second's step is two nodes (a
-# reversed view, then the sum), which it runs step by step.
+# reversed view, then the addition), which it runs step by step.
 OVERHEAD_STEPS_OF = {"h + 1": lambda h: h + 1, "h[::-1] + 1": lambda h: h[::-1] + 1}
 
 

@@ -75,6 +75,21 @@ def test_an_integer_state(launched):
     assert loop_launches(launched) == 1
 
 
+def test_a_step_reading_the_state_reversed_runs_step_by_step(launched):
+    # element i of the step reads element n-1-i of the state: the loop kernel, a
+    # work-item per element, would be wrong; the step's graph (a view, then the add)
+    # runs at every step (the benchmark's step-by-step loop)
+    h0 = T.fvector("h0")
+    h, _ = clgraph.scan(lambda hp: hp[::-1] * 0.5 + 1, outputs_info=h0, n_steps=5)
+    f = clgraph.function([h0], h)
+    value, expected = np.arange(4, dtype=np.float32), []
+    for _ in range(5):
+        value = value[::-1] * np.float32(0.5) + 1
+        expected.append(value)
+    np.testing.assert_allclose(f(np.arange(4, dtype=np.float32)), np.stack(expected), rtol=1e-6)
+    assert loop_launches(launched) == 0
+
+
 @pytest.mark.parametrize("how", ["broadcast_row", "two_outputs"])
 def test_loops_the_kernel_does_not_fit_run_step_by_step(launched, how):
     h0, b = T.fmatrix("h0"), T.fvector("b")
