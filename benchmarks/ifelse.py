@@ -7,7 +7,8 @@ passed at each call, as in the seed (both are uploaded to the device whatever th
 condition: they are arguments), and with the matrices in shared variables (givens: on
 the device, or on the host for the reference), on the default context and on the host
 reference (mode FAST_COMPILE). x holds ones and y twos, so both functions are first
-checked to give mean(x) = 1. Times are medians per call (peers.median_per_call).
+checked to give mean(x) = 1. Times are medians per call, the two functions' samples
+taken in turns (peers.in_turns).
 """
 import argparse
 
@@ -16,7 +17,7 @@ import numpy as np
 import clgraph
 import clgraph.tensor as T
 from clgraph.ifelse import ifelse
-from peers import Case, median_per_call
+from peers import Case, PerCall, in_turns
 
 
 def functions(mode, data_in_shared, big):
@@ -51,7 +52,8 @@ def main():
             made = functions(mode, data_in_shared, big)
             for label, call in made.items():
                 assert float(call()) == 1.0, f"{label} ({where}, {data}) did not give mean(x)"
-            switch, lazy = (median_per_call(Case(made[k]), target_s, repeat) for k in ("switch", "ifelse"))
+            times = in_turns(PerCall(target_s, repeat), {label: Case(call) for label, call in made.items()})
+            switch, lazy = times["switch"], times["ifelse"]
             print(f"| {where} | {data} | {switch * 1e3:.2f} ms | {lazy * 1e3:.2f} ms | {lazy / switch:.2f} |")
 
 

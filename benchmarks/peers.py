@@ -288,17 +288,30 @@ def measured(sampler, case):
     return statistics.median(sampler.sample(case, state) for _ in range(sampler.repeat))
 
 
-def median_per_call(case, target_s, repeat):
-    return measured(PerCall(target_s, repeat), case)
-
-
-def median_loop(case, calls, repeat):
-    return measured(Loop(calls, repeat), case)
-
-
-# Pause before each sample: the threads of the peer sampled before (OpenBLAS's, XLA's)
-# spin a while after their work, on the cores the next peer needs.
+# Pause before each sample: the threads of the case sampled before (OpenBLAS's, XLA's)
+# spin a while after their work, on the cores the next case needs.
 SETTLE_S = 0.2
+
+
+def in_turns(sampler, cases):
+    """{key: the median of ``sampler``'s samples of ``cases[key]``, or the exception one
+    of its samples raised}, the samples taken in turns (sample 1 of every case, then
+    sample 2...), pausing before each: a change in the machine's speed (runs here differ
+    by 20% and more) reaches every case alike."""
+    states, samples, failed = {}, {key: [] for key in cases}, {}
+    for turn in range(sampler.repeat + 1):   # turn 0 warms each case up
+        for key, case in cases.items():
+            if key in failed:
+                continue
+            try:
+                if turn:
+                    time.sleep(SETTLE_S)
+                    samples[key].append(sampler.sample(case, states[key]))
+                else:
+                    states[key] = sampler.prepare(case)
+            except Exception as exc:   # that case is reported, the others still run
+                failed[key] = exc
+    return {key: failed.get(key) or statistics.median(samples[key]) for key in cases}
 
 
 def show_time(seconds):
@@ -310,10 +323,8 @@ def show_time(seconds):
 
 
 class Benchmark:
-    """Rows of one table: each row runs every peer on one case. The peers' samples are
-    taken in turns (sample 1 of each peer, then sample 2...), so that a change in the
-    machine's speed during a row (runs here differ by 20% and more) reaches every peer
-    alike; each peer's time is the median of its samples."""
+    """Rows of one table: each row runs every peer on one case, the peers' samples taken
+    in turns (in_turns); each peer's time is the median of its samples."""
 
     def __init__(self, title, peers, sampler, tolerance, show=show_time):
         self.title, self.peers, self.sampler, self.tolerance, self.show = title, peers, sampler, tolerance, show
@@ -321,7 +332,7 @@ class Benchmark:
 
     def row(self, label, expression, arrays, keep_on_device, c_expression=None, reference=None):
         """Time every peer; a result that differs from ``reference`` is marked ≠."""
-        cells, prepared = {}, {}
+        cells, cases = {}, {}
         for name, peer in self.peers.items():
             if isinstance(peer, str):
                 cells[name] = (None, peer)
@@ -333,25 +344,19 @@ class Benchmark:
                     continue
                 result = case.call()
                 close = reference is None or np.allclose(case.to_host(result), reference, **self.tolerance)
-                prepared[name] = (case, self.sampler.prepare(case), [])
             except Exception as exc:   # a peer that fails is reported, the others still run
                 self._failed(cells, name, label, exc)
                 continue
-            cells[name] = (None, "" if close else " ≠")
+            cases[name], cells[name] = case, (None, "" if close else " ≠")
             if not close:
                 self.notes.append(f"{name}, {label}: result differs from numpy's beyond {self.tolerance}")
             if case.graph:
                 self.graphs.append(f"{label}: {case.graph}")
-        for _ in range(self.sampler.repeat):
-            for name, (case, state, samples) in list(prepared.items()):
-                time.sleep(SETTLE_S)
-                try:
-                    samples.append(self.sampler.sample(case, state))
-                except Exception as exc:
-                    self._failed(cells, name, label, exc)
-                    del prepared[name]
-        for name, (_, _, samples) in prepared.items():
-            cells[name] = (statistics.median(samples), cells[name][1])
+        for name, seconds in in_turns(self.sampler, cases).items():
+            if isinstance(seconds, Exception):
+                self._failed(cells, name, label, seconds)
+            else:
+                cells[name] = (seconds, cells[name][1])
         self.rows.append((label, cells))
         return cells
 
